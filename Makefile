@@ -1,0 +1,50 @@
+# Two commands on a fresh machine:  `make up` (serve on SQLite) and `make test` (every test).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+KATEX := src/dailypapers/static/vendor/katex
+
+.PHONY: up test setup setup-test lint format bench clean
+
+up: setup
+	$(BIN)/dailypapers up
+
+test: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/run_tests.py
+
+setup: $(VENV)/.installed $(KATEX)/katex.min.js
+
+setup-test: setup $(VENV)/.installed-test /usr/bin/chromium
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+# KaTeX comes from the npm registry at setup, never from a CDN at run time.
+$(KATEX)/katex.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(KATEX) && mkdir -p $(dir $(KATEX)) && cp -r node_modules/katex/dist $(KATEX)
+
+# Browser tests drive Debian's Chromium through Playwright (Playwright cannot download one here).
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python bench/import_arxiv.py
+
+clean:
+	rm -rf $(VENV) node_modules $(KATEX) var .pytest_cache

@@ -1,0 +1,15 @@
+"""The `dailypapers` console command: every Django management command under one name."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["dailypapers", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Import of dump files: read lines (plain or gzip), parse each with a format module, write in
+batches, and keep a report of what happened, line by line."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from . import parsing, store
+from .records import FeatureRecord, PaperRecord, RecordError
+
+BATCH = 5000  # papers per database transaction
+CHUNK = 2000  # lines per parsing task
+
+
+@dataclass
+class Report:
+    """What an import did. ``errors`` holds ``(location, reason)`` for every skipped record."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    featured: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return len(self.errors)
+
+    def add(self, counts: store.WriteCounts) -> None:
+        self.created += counts.created
+        self.updated += counts.updated
+        self.unchanged += counts.unchanged
+
+    def summary(self) -> str:
+        text = (
+            f"read {self.read}, created {self.created}, updated {self.updated}, "
+            f"unchanged {self.unchanged}, skipped {self.skipped}"
+        )
+        if self.featured:
+            text += f", featured {self.featured}"
+        return text
+
+    def reasons(self) -> list[tuple[str, int]]:
+        """Skip reasons with their counts, most frequent first."""
+        return Counter(reason for _, reason in self.errors).most_common()
+
+
+Progress = Callable[[int], None]
+
+
+def open_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, line)`` of a plain or gzip file; ``progress`` gets bytes read."""
+    with path.open("rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+        last = 0
+        for number, line in enumerate(stream, start=1):
+            if progress is not None and number % 1000 == 0:
+                pos = raw.tell()
+                progress(pos - last)
+                last = pos
+            yield number, line
+        if progress is not None:
+            progress(path.stat().st_size - last)
+
+
+def _chunks(paths: list[Path], progress: Progress | None) -> Iterator[list[tuple[str, Any]]]:
+    """``(location, raw line)`` pairs in chunks of CHUNK; a file holding one JSON array (a saved
+    API response) gives its decoded elements, located by index."""
+    chunk: list[tuple[str, Any]] = []
+    for path in paths:
+        lines = open_lines(path, progress)
+        first = next(lines, None)
+        if first is None:
+            continue
+        if first[1].lstrip().startswith(b"["):
+            body = first[1] + b"".join(line for _, line in lines)
+            try:
+                values = orjson.loads(body)
+            except orjson.JSONDecodeError as exc:
+                yield [(str(path), RecordError(f"invalid JSON: {exc}"))]
+                continue
+            located = ((f"{path}[{i}]", v) for i, v in enumerate(values))
+        else:
+            located = (
+                (f"{path}:{n}", line)
+                for n, line in itertools.chain([first], lines)
+                if not line.isspace()
+            )
+        for pair in located:
+            chunk.append(pair)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parsed(
+    fmt: str, paths: list[Path], progress: Progress | None, workers: int
+) -> Iterator[parsing.Parsed]:
+    """Parsed chunks in input order; parsing runs in ``workers`` processes when above 1, with
+    a bounded number of chunks in flight so that memory stays flat on any file size."""
+    chunks = _chunks(paths, progress)
+    if workers <= 1:
+        for chunk in chunks:
+            yield parsing.parse_chunk(fmt, chunk)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future[parsing.Parsed]] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(parsing.parse_chunk, fmt, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class _Batcher:
+    """Collects records and features, writes them every BATCH papers."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.papers: list[PaperRecord] = []
+        self.features: list[FeatureRecord] = []
+
+    def add(self, paper: PaperRecord, feature: FeatureRecord | None = None) -> None:
+        self.papers.append(paper)
+        if feature is not None:
+            self.features.append(feature)
+        if len(self.papers) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.papers:
+            return
+        counts, ids = store.upsert_papers(self.papers, want_ids=bool(self.features))
+        self.report.add(counts)
+        if self.features:
+            self.report.featured += store.feature_papers(self.features, ids)
+        self.papers, self.features = [], []
+
+
+def import_dumps(
+    fmt: str, paths: list[Path], progress: Progress | None = None, workers: int | None = None
+) -> Report:
+    """Import dump files of format ``fmt`` (see ``parsing.FORMATS``): ``arxiv`` for arXiv
+    JSON lines (Kaggle snapshot and the shared layouts), ``hf-daily`` for Hugging Face
+    daily_papers responses or archives. Files are applied in order, so a later file's newer
+    version of a paper wins."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4)
+    report = Report()
+    batcher = _Batcher(report)
+    for parsed in _parsed(fmt, paths, progress, workers):
+        report.read += parsed.read
+        report.errors += parsed.errors
+        for paper, feature in parsed.items:
+            batcher.add(paper, feature)
+    batcher.flush()
+    return report

@@ -1,0 +1,95 @@
+"""Hugging Face ``/api/daily_papers`` data: a bare API response (a JSON list of items) or an
+archive line ``{"date": ..., "papers": [items]}``.
+
+The featured day is the archive line's ``date``; for a bare item ``paper.submittedOnDailyAt``,
+else the item's top-level ``publishedAt`` (older captures set that to the arXiv date, so it
+comes last). ``paper.publishedAt`` is the paper's arXiv date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .records import (
+    FeatureRecord,
+    PaperRecord,
+    RecordError,
+    clean_id,
+    clean_text,
+    latex_to_unicode,
+    parse_date,
+    parse_datetime,
+    split_authors,
+)
+
+
+def parse_item(item: Any, day: dt.date | None = None) -> tuple[PaperRecord, FeatureRecord]:
+    """One API item as the paper and its featuring; ``day`` is the archive's date, if any."""
+    if not isinstance(item, dict):
+        raise RecordError(f"expected a daily_papers item (object), got {type(item).__name__}")
+    paper = item.get("paper")
+    if not isinstance(paper, dict):
+        raise RecordError("missing 'paper' object")
+    ident, version = clean_id(paper.get("id"))
+    title = latex_to_unicode(clean_text(paper.get("title") or item.get("title")))
+    if not title:
+        raise RecordError("missing title")
+    authors = paper.get("authors") or []
+    if not isinstance(authors, list):
+        raise RecordError("paper.authors: expected a list")
+    names = [a.get("name") if isinstance(a, dict) else a for a in authors]
+    if not all(isinstance(n, str) for n in names):
+        raise RecordError("paper.authors: every author needs a name")
+
+    submitted = parse_datetime(paper.get("submittedOnDailyAt"), "paper.submittedOnDailyAt")
+    listed = parse_datetime(item.get("publishedAt"), "publishedAt")
+    featured_at = submitted or listed
+    if day is None:
+        if featured_at is None:
+            raise RecordError("no featured date (paper.submittedOnDailyAt or publishedAt)")
+        day = featured_at.date()
+    if featured_at is None or featured_at.date() != day:
+        featured_at = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+    record = PaperRecord(
+        arxiv_id=ident,
+        version=version,
+        title=title,
+        abstract=latex_to_unicode(clean_text(paper.get("summary") or item.get("summary"))),
+        authors=split_authors(names),
+        published=parse_datetime(paper.get("publishedAt"), "paper.publishedAt"),
+        code_url=_url(paper.get("githubRepo")),
+        project_url=_url(paper.get("projectPage")),
+    )
+    feature = FeatureRecord(
+        arxiv_id=ident,
+        day=day,
+        featured_at=featured_at,
+        upvotes=_count(paper.get("upvotes"), "paper.upvotes"),
+        comments=_count(item.get("numComments"), "numComments"),
+    )
+    return record, feature
+
+
+def archive_day(line: Any) -> tuple[dt.date, list[Any]]:
+    """The date and items of one archive line ``{"date": "YYYY-MM-DD", "papers": [...]}``."""
+    if not isinstance(line, dict) or not isinstance(line.get("papers"), list):
+        raise RecordError("expected an archive line with 'date' and a 'papers' list")
+    day = parse_date(line.get("date"), "date")
+    if day is None:
+        raise RecordError("archive line without 'date'")
+    return day, line["papers"]
+
+
+def _count(value: Any, what: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecordError(f"{what}: expected a count, got {value!r}")
+    return value
+
+
+def _url(value: Any) -> str:
+    text = clean_text(value) if isinstance(value, str) else ""
+    return text if text.startswith(("https://", "http://")) and len(text) <= 500 else ""

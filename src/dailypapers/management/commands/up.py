@@ -1,0 +1,57 @@
+"""`dailypapers up`: migrate the database, then serve the site with gunicorn."""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, object]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from dailypapers.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, then serve dailypapers (gunicorn) on HOST:PORT."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            help="web processes (default 2, or $WEB_CONCURRENCY)",
+        )
+
+    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=1)
+        db = settings.DATABASES["default"]
+        self.stdout.write(
+            self.style.SUCCESS(f"dailypapers on http://{host}:{port}/")
+            + f"  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; data: {settings.HOME})"
+        )
+        _Gunicorn(
+            {
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": 4,
+                "worker_class": "gthread",
+                "accesslog": "-",
+                "timeout": 60,
+            }
+        ).run()

@@ -1,0 +1,65 @@
+from django.db import models
+
+from .arxiv_id import ArxivId
+
+
+class Paper(models.Model):
+    """One arXiv paper, keyed by its versionless id; the row holds its latest known version.
+
+    Authors and categories are ordered lists: arXiv has no author identity to normalise on,
+    and the order (first author, primary category) is what readers care about.
+    """
+
+    arxiv_id = models.CharField(max_length=40, unique=True)
+    version = models.PositiveIntegerField(null=True, blank=True, help_text="Latest known version.")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    primary_category = models.CharField(max_length=32, blank=True, db_index=True)
+    comments = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    doi = models.CharField(max_length=255, blank=True)
+    report_no = models.CharField(max_length=255, blank=True)
+    license = models.CharField(max_length=255, blank=True)
+    published = models.DateTimeField(null=True, blank=True, help_text="Submission of v1.")
+    updated = models.DateTimeField(null=True, blank=True, help_text="Latest version.")
+    announced = models.DateField(
+        null=True, blank=True, help_text="First seen in an arXiv announcement."
+    )
+    code_url = models.URLField(max_length=500, blank=True)
+    project_url = models.URLField(max_length=500, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden from feeds by a moderator.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["published"]), models.Index(fields=["announced"])]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.title[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return f"/papers/{self.arxiv_id}"
+
+    @property
+    def ident(self) -> ArxivId:
+        return ArxivId(self.arxiv_id, self.version)
+
+    @property
+    def abs_url(self) -> str:
+        return self.ident.abs_url
+
+    @property
+    def pdf_url(self) -> str:
+        return self.ident.pdf_url
+
+    @property
+    def main_category(self) -> str:
+        """The primary category, else the first listed (some sources do not say which)."""
+        return self.primary_category or (self.categories[0] if self.categories else "")
+
+    @property
+    def arxiv_date(self):
+        """The paper's own date: submission of v1, else its first announcement."""
+        return self.published.date() if self.published else self.announced

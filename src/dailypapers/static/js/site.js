@@ -1,0 +1,15 @@
+// Render LaTeX in titles and abstracts with the KaTeX copy served by this site.
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof renderMathInElement !== "function") return;
+  for (const el of document.querySelectorAll(".tex")) {
+    renderMathInElement(el, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "\\[", right: "\\]", display: true },
+        { left: "$", right: "$", display: false },
+        { left: "\\(", right: "\\)", display: false },
+      ],
+      throwOnError: false,
+    });
+  }
+});

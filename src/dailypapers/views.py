@@ -1,0 +1,38 @@
+"""Error pages that say what went wrong in words, for people and for the error handlers."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def error_page(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    message: str,
+    link: tuple[str, str] | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message, "link": link},
+        status=status,
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 400, "Bad request", "The request could not be understood.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(request, 404, "Page not found", "There is nothing at this address.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No template context processors here: the error may come from them.
+    return HttpResponse(
+        "<!doctype html><title>Server error</title><h1>Something went wrong</h1>"
+        "<p>The error has been logged. Please try again later.</p>",
+        status=500,
+    )

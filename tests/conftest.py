@@ -1,0 +1,34 @@
+"""Shared fixtures. Tests run on whichever database DATABASE_URL names (SQLite by default);
+scripts/run_tests.py runs them on both."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under ../shared/data; skips the test with a clear message when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found: {path} (tests on real data need ../shared/data)")
+    return path
+
+
+@pytest.fixture
+def write_jsonl(tmp_path: Path):
+    """Write records (dicts, or raw strings for malformed lines) as JSON lines, optionally gzip."""
+
+    def write(name: str, records: list[object], gz: bool = False) -> Path:
+        lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+        data = ("\n".join(lines) + "\n").encode()
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(data) if gz else data)
+        return path
+
+    return write
