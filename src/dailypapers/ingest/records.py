@@ -102,7 +102,9 @@ _LETTERS = {
 _ACCENT_RE = re.compile(
     r"\{?\\(?P<mark>['`^\"~=.]|[uvHckr](?=[\s{]))\s*(?:\{\s*(?P<a>\\?[A-Za-z])\s*\}|(?P<b>\\?[A-Za-z]))\}?"
 )
-_LETTER_RE = re.compile(r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])\s*\}?")
+_LETTER_RE = re.compile(
+    r"\{?\\(?P<name>ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|\s*\}?)"
+)
 
 
 def _accent(m: re.Match[str]) -> str:

@@ -1,0 +1,32 @@
+"""Small builders for rows the tests need."""
+
+import datetime as dt
+
+from dailypapers.feed.models import Featured
+from dailypapers.papers.models import Paper
+
+_counter = iter(range(1, 10**6))
+
+
+def paper(arxiv_id: str | None = None, **fields) -> Paper:
+    n = next(_counter)
+    defaults = {
+        "title": f"Paper number {n}",
+        "abstract": f"Abstract of paper {n}.",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "categories": ["cs.CL", "cs.LG"],
+        "primary_category": "cs.CL",
+        "published": dt.datetime(2025, 9, 1, tzinfo=dt.UTC),
+    }
+    return Paper.objects.create(arxiv_id=arxiv_id or f"2509.{n:05d}", **{**defaults, **fields})
+
+
+def feature(p: Paper, day: dt.date, upvotes: int = 0, comments: int = 0, hour: int = 8):
+    return Featured.objects.create(
+        paper=p,
+        day=day,
+        source=Featured.Source.HUGGINGFACE,
+        featured_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC),
+        imported_upvotes=upvotes,
+        imported_comments=comments,
+    )

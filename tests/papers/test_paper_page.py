@@ -1,0 +1,79 @@
+import datetime as dt
+
+import pytest
+
+from tests.factories import feature, paper
+
+pytestmark = pytest.mark.django_db
+
+
+def test_paper_page_shows_everything_a_reader_needs(client):
+    p = paper(
+        "2509.04664",
+        title="Why $\\mathcal{L}$ Models Hallucinate",
+        authors=["Adam Tauman Kalai", "Ofir Nachum"],
+        version=2,
+        doi="10.1000/xyz",
+        journal_ref="J. Hallucination 1 (2025)",
+        comments="12 pages",
+        code_url="https://github.com/example/code",
+    )
+    feature(p, dt.date(2025, 9, 8), upvotes=27, comments=3)
+
+    response = client.get("/papers/2509.04664")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in [
+        "Why $\\mathcal{L}$ Models Hallucinate",  # left for KaTeX to render
+        "Adam Tauman Kalai, Ofir Nachum",
+        "https://arxiv.org/abs/2509.04664v2",
+        "https://arxiv.org/pdf/2509.04664v2",
+        "https://doi.org/10.1000/xyz",
+        "J. Hallucination 1 (2025)",
+        "Computation and Language (cs.CL)",
+        'href="/papers/date/2025-09-08"',
+        "27 upvotes, 3 comments",
+        "https://github.com/example/code",
+        "vendor/katex/katex.min.js",
+    ]:
+        assert text in html, text
+
+
+def test_old_style_ids_have_pages(client):
+    paper("hep-th/9901001", title="Old style")
+    assert client.get("/papers/hep-th/9901001").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("/papers/2509.04664v3", "/papers/2509.04664"),
+        ("/papers/arXiv:2509.04664", "/papers/2509.04664"),
+        ("/papers/math.CA/0611800v2", "/papers/math/0611800"),
+    ],
+)
+def test_other_forms_of_an_id_redirect_to_the_canonical_page(client, url, canonical):
+    response = client.get(url)
+    assert response.status_code == 301
+    assert response["Location"] == canonical
+
+
+def test_unknown_paper_is_a_404_that_links_to_arxiv(client):
+    response = client.get("/papers/2509.99999")
+    assert response.status_code == 404
+    assert "https://arxiv.org/abs/2509.99999" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/papers/garbage", "/papers/2509.1", "/papers/<script>"])
+def test_malformed_id_is_a_readable_404(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Not an arXiv id" in html and "<script>" not in html.split("<main")[1]
+
+
+def test_unknown_address_gets_the_site_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

@@ -1,0 +1,116 @@
+"""Pages in a real browser (Playwright driving Debian's Chromium): LaTeX renders, the layout
+holds on a phone, and screenshots are kept in test-artifacts/screenshots for people to look at."""
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import feature, paper
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("DAILYPAPERS_ARTIFACTS", "test-artifacts")) / "screenshots"
+DAY = dt.date(2025, 9, 8)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
+    # calls from the test (fixtures, database teardown) unless told the thread is not async.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make setup-test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def day_of_papers():
+    top = paper(
+        "2509.04664",
+        title="Scaling Laws for $\\mathcal{O}(n \\log n)$ Attention in Long-Context Transformers",
+        abstract=(
+            "We study attention whose cost grows as $\\mathcal{O}(n \\log n)$ in the sequence "
+            "length $n$. Across 14 benchmarks the loss follows $L(C) = a C^{-\\alpha}$ with "
+            "$\\alpha \\approx 0.05$, matching dense attention at a fraction of the compute."
+        ),
+        authors=[
+            "Ada Lovelace",
+            "Alan Turing",
+            "Grace Hopper",
+            "Edsger Dijkstra",
+            "Barbara Liskov",
+            "Donald Knuth",
+            "Frances Allen",
+        ],
+        categories=["cs.LG", "cs.CL"],
+        primary_category="cs.LG",
+        version=2,
+        comments="25 pages, 9 figures",
+        code_url="https://github.com/example/attention",
+    )
+    feature(top, DAY, upvotes=128, comments=7)
+    for i, (title, votes) in enumerate(
+        [
+            ("Retrieval-Augmented Agents that Know When to Stop Searching", 64),
+            ("A Survey of Diffusion Models for Video Generation", 31),
+            ("Vision-Language Pretraining with Noisy Web Captions at Scale", 12),
+        ]
+    ):
+        feature(paper(f"2509.0{i + 1}000", title=title, abstract=title + ". " * 3), DAY, votes)
+    return top
+
+
+def open_page(browser, url, width=1280):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return page, errors
+
+
+def test_day_page_in_a_browser(browser, live_server, day_of_papers):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}")
+
+    assert page.locator(".card").count() == 4
+    first = page.locator(".card").first
+    assert first.locator(".votes-count").inner_text() == "128"
+    assert first.locator(".card-title .katex").count() == 1  # LaTeX rendered by KaTeX
+    assert errors == []
+    page.screenshot(path=str(SHOTS / "day.png"), full_page=True)
+
+    phone, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}", width=390)
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the day page scrolls sideways on a phone"
+    phone.screenshot(path=str(SHOTS / "day-phone.png"))
+
+
+def test_paper_page_in_a_browser(browser, live_server, day_of_papers):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page, errors = open_page(browser, f"{live_server.url}/papers/2509.04664")
+
+    assert page.locator("h1 .katex").count() == 1
+    assert page.locator(".abstract .katex").count() >= 3
+    assert page.get_by_role("link", name="PDF").get_attribute("href") == (
+        "https://arxiv.org/pdf/2509.04664v2"
+    )
+    assert errors == []
+    page.screenshot(path=str(SHOTS / "paper.png"), full_page=True)
+
+    page.get_by_role("link", name="Monday, 8 September 2025").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/papers/date/{DAY}")

@@ -1,0 +1,97 @@
+"""The `dailypapers` command as a new user runs it: import a dump, `up`, open the pages."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CLI = shutil.which("dailypapers", path=str(Path(sys.executable).parent)) or "dailypapers"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def home(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
+    env["DAILYPAPERS_HOME"] = str(tmp_path / "var")
+    return env
+
+
+def test_import_then_up_serves_the_imported_day(home, tmp_path):
+    day = {
+        "date": "2025-09-08",
+        "papers": [
+            {
+                "paper": {"id": "2509.04664", "title": "Why Language Models Hallucinate",
+                          "authors": [{"name": "Adam Tauman Kalai"}], "upvotes": 27,
+                          "summary": "Abstract.", "publishedAt": "2025-09-04T17:59:40.000Z"},
+                "numComments": 1,
+            }
+        ],
+    }  # fmt: skip
+    dump = tmp_path / "daily.jsonl"
+    dump.write_text(json.dumps(day) + "\n")
+
+    migrate = subprocess.run([CLI, "migrate", "-v0"], env=home, capture_output=True, text=True)
+    assert migrate.returncode == 0, migrate.stderr
+    imported = subprocess.run(
+        [CLI, "import", "hf-daily", str(dump)], env=home, capture_output=True, text=True
+    )
+    assert imported.returncode == 0, imported.stderr
+    assert "read 1, created 1, updated 0, unchanged 0, skipped 0, featured 1" in imported.stdout
+
+    port = free_port()
+    server = subprocess.Popen(
+        [CLI, "up", "--port", str(port), "--workers", "1"],
+        env=home,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                status, html = get(base + "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("dailypapers up did not start serving")
+        assert status == 200 and "Why Language Models Hallucinate" in html
+        assert get(base + "/papers/2509.04664")[0] == 200
+        assert get(base + "/static/vendor/katex/katex.min.js")[0] == 200
+        status, html = get(base + "/papers/date/2025-02-30")
+        assert status == 404 and "is not a valid date" in html  # DEBUG is off by default
+    finally:
+        server.terminate()
+        out = server.communicate(timeout=10)[0]
+    assert f"dailypapers on http://127.0.0.1:{port}/" in out
+
+
+def test_import_reports_bad_usage_clearly(home):
+    result = subprocess.run(
+        [CLI, "import", "kaggle", "x.json"], env=home, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "invalid choice: 'kaggle'" in result.stderr
