@@ -77,3 +77,10 @@ def test_unknown_address_gets_the_site_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_operator_finds_papers_in_the_admin(admin_client):
+    paper("2509.04664", title="Why Language Models Hallucinate")
+    response = admin_client.get("/admin/papers/paper/?q=Hallucinate")
+    assert response.status_code == 200 and "2509.04664" in response.content.decode()
+    assert admin_client.get("/admin/feed/featured/").status_code == 200

@@ -9,8 +9,9 @@ data therefore changes nothing.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from django.db import IntegrityError, connection, transaction
@@ -68,34 +69,46 @@ def _dedupe(records: Iterable[PaperRecord]) -> dict[str, PaperRecord]:
 def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, dict[str, int]]:
     counts = WriteCounts()
     known = _known_ids(list(batch))
-    existing = {p.arxiv_id: p for p in Paper.objects.filter(arxiv_id__in=known)} if known else {}
-    to_create: list[PaperRecord] = []
-    to_update: list[Paper] = []
+    existing = {
+        row.pop("arxiv_id"): row
+        for row in Paper.objects.filter(arxiv_id__in=known).values("pk", "arxiv_id", *FIELDS)
+    }
+    to_create: list[tuple[str, dict[str, object]]] = []
+    to_update: list[tuple[int, dict[str, object]]] = []
     for ident, rec in batch.items():
         row = existing.get(ident)
         if row is None:
-            to_create.append(rec)
+            to_create.append((ident, _values(rec)))
             continue
-        merged = merge({f: getattr(row, f) for f in FIELDS}, rec)
-        changed = [f for f in FIELDS if merged[f] != getattr(row, f)]
-        if changed:
-            for f in changed:
-                setattr(row, f, merged[f])
-            to_update.append(row)
+        merged = merge(row, rec)
+        if merged != row:
+            to_update.append((row["pk"], merged))
         else:
             counts.unchanged += 1
-    if to_create:
-        _insert(to_create)
-    if to_update:
-        now = timezone.now()
-        for row in to_update:
-            row.modified_at = now
-        Paper.objects.bulk_update(to_update, [*FIELDS, "modified_at"], batch_size=200)
+    table = connection.ops.quote_name(Paper._meta.db_table)
+    columns = [connection.ops.quote_name(Paper._meta.get_field(f).column) for f in FIELDS]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    adapt = _adapter()
+    # Plain executemany: the ORM's bulk_create/bulk_update spend most of an import preparing
+    # values field by field (bulk_update even builds a CASE per field and row).
+    with connection.cursor() as cursor:
+        if to_create:
+            cursor.executemany(
+                f"INSERT INTO {table} (arxiv_id, {', '.join(columns)}, hidden, created_at, "
+                f"modified_at) VALUES ({', '.join(['%s'] * (len(columns) + 4))})",
+                [[ident, *adapt(values), False, now, now] for ident, values in to_create],
+            )
+        if to_update:
+            cursor.executemany(
+                f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)}, "
+                "modified_at = %s WHERE id = %s",
+                [[*adapt(values), now, pk] for pk, values in to_update],
+            )
     counts.created, counts.updated = len(to_create), len(to_update)
-    ids = {p.arxiv_id: p.pk for p in existing.values()}
+    ids = {ident: row["pk"] for ident, row in existing.items()}
     if to_create and want_ids:
         ids.update(
-            Paper.objects.filter(arxiv_id__in=[r.arxiv_id for r in to_create]).values_list(
+            Paper.objects.filter(arxiv_id__in=[i for i, _ in to_create]).values_list(
                 "arxiv_id", "pk"
             )
         )
@@ -113,40 +126,32 @@ def _known_ids(ids: list[str]) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _insert(records: list[PaperRecord]) -> None:
-    """Insert new papers with one executemany: the ORM's bulk_create spends most of an import
-    preparing values field by field; here each column's adapter is looked up once."""
+def _adapter() -> Callable[[dict[str, object]], list[object]]:
+    """A function from field values to database parameters in FIELDS order, with each
+    column's conversion looked up once instead of per value."""
     ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    adapters = []
+    converters: list[Callable[[Any], Any] | None] = []
     for name in FIELDS:
-        field = Paper._meta.get_field(name)
-        if field.get_internal_type() == "JSONField" and connection.vendor == "sqlite":
-            adapters.append(_json_text)  # SQLite stores JSON as text; orjson is ~10x faster
-        elif field.get_internal_type() == "JSONField":
-            adapters.append(lambda v, f=field: ops.adapt_json_value(v, f.encoder))
-        elif field.get_internal_type() == "DateTimeField":
-            adapters.append(ops.adapt_datetimefield_value)
-        elif field.get_internal_type() == "DateField":
-            adapters.append(ops.adapt_datefield_value)
+        kind = Paper._meta.get_field(name).get_internal_type()
+        if kind == "JSONField" and connection.vendor == "sqlite":
+            converters.append(_json_text)  # SQLite stores JSON as text; orjson is ~10x faster
+        elif kind == "JSONField":
+            converters.append(lambda v: ops.adapt_json_value(v, None))
+        elif kind == "DateTimeField":
+            converters.append(ops.adapt_datetimefield_value)
+        elif kind == "DateField":
+            converters.append(ops.adapt_datefield_value)
         else:
-            adapters.append(None)
-    columns = ["arxiv_id", *FIELDS, "hidden", "created_at", "modified_at"]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(Paper._meta.db_table),
-        ", ".join(ops.quote_name(Paper._meta.get_field(c).column) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    rows = []
-    for rec in records:
-        row = [rec.arxiv_id]
-        for name, adapt in zip(FIELDS, adapters, strict=True):
-            value = getattr(rec, name)
-            row.append(adapt(value) if adapt is not None and value is not None else value)
-        row += [False, now, now]
-        rows.append(row)
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+            converters.append(None)
+    pairs = list(zip(FIELDS, converters, strict=True))
+
+    def adapt(values: dict[str, object]) -> list[object]:
+        return [
+            conv(values[name]) if conv is not None and values[name] is not None else values[name]
+            for name, conv in pairs
+        ]
+
+    return adapt
 
 
 def _values(rec: PaperRecord) -> dict[str, object]:

@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from .models import Featured
+
+
+@admin.register(Featured)
+class FeaturedAdmin(admin.ModelAdmin):
+    list_display = ["day", "paper", "source", "imported_upvotes", "imported_comments"]
+    list_filter = ["source"]
+    date_hierarchy = "day"
+    search_fields = ["=paper__arxiv_id", "paper__title"]
+    raw_id_fields = ["paper", "submitted_by"]
