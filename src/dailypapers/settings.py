@@ -121,7 +121,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # --- dailypapers ---------------------------------------------------------------------------
@@ -132,3 +132,42 @@ DAILYPAPERS_PAGE_SIZE = int(os.environ.get("DAILYPAPERS_PAGE_SIZE", "50"))
 DAILYPAPERS_ARXIV_HOLIDAYS = [
     d.strip() for d in os.environ.get("DAILYPAPERS_ARXIV_HOLIDAYS", "").split(",") if d.strip()
 ]
+
+# arXiv access (DESIGN §2.1). Base URLs can point at a mirror or a replay server.
+DAILYPAPERS_ARXIV_API_URL = os.environ.get(
+    "DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query"
+)
+DAILYPAPERS_ARXIV_OAI_URL = os.environ.get(
+    "DAILYPAPERS_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai"
+)
+DAILYPAPERS_ARXIV_RSS_URL = os.environ.get("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/rss")
+DAILYPAPERS_CONTACT_EMAIL = os.environ.get("DAILYPAPERS_CONTACT_EMAIL", "operator@example.org")
+# Seconds between two requests to arXiv, installation-wide (arXiv asks for 3).
+DAILYPAPERS_ARXIV_MIN_INTERVAL = float(os.environ.get("DAILYPAPERS_ARXIV_MIN_INTERVAL", "3"))
+DAILYPAPERS_ARXIV_TIMEOUT = float(os.environ.get("DAILYPAPERS_ARXIV_TIMEOUT", "60"))
+DAILYPAPERS_ARXIV_MAX_ATTEMPTS = int(os.environ.get("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", "6"))
+# First backoff after a failure, doubled on each further one.
+DAILYPAPERS_ARXIV_BACKOFF = float(os.environ.get("DAILYPAPERS_ARXIV_BACKOFF", "5"))
+# Categories whose announcements `fetch new` reads by default.
+DAILYPAPERS_CATEGORIES = os.environ.get("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG").split()
+DAILYPAPERS_OAI_SET = os.environ.get("DAILYPAPERS_OAI_SET", "cs")
+# On a fresh installation, harvests without --from start this many days back.
+DAILYPAPERS_OAI_BACKFILL_DAYS = int(os.environ.get("DAILYPAPERS_OAI_BACKFILL_DAYS", "30"))
+
+# Background jobs: a queue in the database (no broker), run by `dailypapers worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# What `dailypapers scheduler` (started by `up`) enqueues, as cron lines in a time zone.
+# arXiv announces at 20:00 US Eastern, Sunday to Thursday; its feeds are ready shortly after.
+DAILYPAPERS_SCHEDULE = {
+    "fetch-new": {
+        "task": "dailypapers.ingest.tasks.fetch_new",
+        "cron": os.environ.get("DAILYPAPERS_FETCH_NEW_CRON", "30 20 * * 0-4"),
+        "timezone": "America/New_York",
+    },
+    "harvest-oai": {
+        "task": "dailypapers.ingest.tasks.harvest_oai",
+        "cron": os.environ.get("DAILYPAPERS_HARVEST_CRON", "0 3 * * *"),
+        "timezone": "UTC",
+    },
+}

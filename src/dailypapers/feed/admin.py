@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Featured
+from .models import Featured, FeatureRule
 
 
 @admin.register(Featured)
@@ -10,3 +10,11 @@ class FeaturedAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
     search_fields = ["=paper__arxiv_id", "paper__title"]
     raw_id_fields = ["paper", "submitted_by"]
+
+
+@admin.register(FeatureRule)
+class FeatureRuleAdmin(admin.ModelAdmin):
+    """Operator rules: feature every new paper of chosen categories on its announcement day."""
+
+    list_display = ["name", "categories", "include_cross_lists", "enabled"]
+    list_editable = ["enabled"]

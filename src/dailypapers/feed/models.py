@@ -35,3 +35,26 @@ class Featured(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper.arxiv_id} on {self.day}"
+
+
+class FeatureRule(models.Model):
+    """Operator rule: feature every paper newly announced in one of ``categories`` on its
+    announcement day."""
+
+    name = models.CharField(max_length=100)
+    categories = models.JSONField(default=list, help_text='e.g. ["cs.CL", "cs.LG"]')
+    include_cross_lists = models.BooleanField(
+        default=True, help_text="Also papers cross-listed into these categories."
+    )
+    enabled = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({', '.join(self.categories)})"
+
+    def matches(self, categories: list[str], announce_type: str) -> bool:
+        wanted = {"new", "cross"} if self.include_cross_lists else {"new"}
+        return (
+            self.enabled
+            and announce_type in wanted
+            and bool(set(categories) & set(self.categories))
+        )

@@ -7,10 +7,9 @@ import gzip
 import itertools
 import multiprocessing
 import os
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,43 +17,10 @@ import orjson
 
 from . import parsing, store
 from .records import FeatureRecord, PaperRecord, RecordError
+from .report import Report
 
 BATCH = 5000  # papers per database transaction
 CHUNK = 2000  # lines per parsing task
-
-
-@dataclass
-class Report:
-    """What an import did. ``errors`` holds ``(location, reason)`` for every skipped record."""
-
-    read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    featured: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def skipped(self) -> int:
-        return len(self.errors)
-
-    def add(self, counts: store.WriteCounts) -> None:
-        self.created += counts.created
-        self.updated += counts.updated
-        self.unchanged += counts.unchanged
-
-    def summary(self) -> str:
-        text = (
-            f"read {self.read}, created {self.created}, updated {self.updated}, "
-            f"unchanged {self.unchanged}, skipped {self.skipped}"
-        )
-        if self.featured:
-            text += f", featured {self.featured}"
-        return text
-
-    def reasons(self) -> list[tuple[str, int]]:
-        """Skip reasons with their counts, most frequent first."""
-        return Counter(reason for _, reason in self.errors).most_common()
 
 
 Progress = Callable[[int], None]

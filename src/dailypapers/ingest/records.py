@@ -61,6 +61,7 @@ class FeatureRecord:
     featured_at: dt.datetime
     upvotes: int = 0
     comments: int = 0
+    source: str = "hf"  # feed.models.Featured.Source
 
 
 # --- identifiers -------------------------------------------------------------------------------

@@ -182,8 +182,13 @@ def merge(row: dict[str, object], rec: PaperRecord) -> dict[str, object]:
     return out
 
 
+def paper_ids(ids: Iterable[str]) -> dict[str, int]:
+    """``{arxiv_id: primary key}`` for the given ids that are in the corpus."""
+    return dict(Paper.objects.filter(arxiv_id__in=list(ids)).values_list("arxiv_id", "pk"))
+
+
 def feature_papers(features: Iterable[FeatureRecord], paper_ids: dict[str, int]) -> int:
-    """Feature papers on their days (importer source); returns how many rows were new or changed.
+    """Feature papers on their days; returns how many rows were new or changed.
 
     Imported counts only ever grow: an older capture of the same day never lowers them.
     """
@@ -204,7 +209,7 @@ def feature_papers(features: Iterable[FeatureRecord], paper_ids: dict[str, int])
                 Featured(
                     paper_id=paper_ids[f.arxiv_id],
                     day=f.day,
-                    source=Featured.Source.HUGGINGFACE,
+                    source=f.source,
                     featured_at=f.featured_at,
                     imported_upvotes=f.upvotes,
                     imported_comments=f.comments,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -26,7 +28,10 @@ class _Gunicorn(BaseApplication):
 
 
 class Command(BaseCommand):
-    help = "Migrate the database, then serve dailypapers (gunicorn) on HOST:PORT."
+    help = (
+        "Migrate the database, then serve dailypapers (gunicorn) on HOST:PORT, with one "
+        "background worker and the scheduler."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -37,21 +42,38 @@ class Command(BaseCommand):
             default=int(os.environ.get("WEB_CONCURRENCY", "2")),
             help="web processes (default 2, or $WEB_CONCURRENCY)",
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="serve only: no background worker, no scheduler (run them elsewhere)",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options) -> None:
+    def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options) -> None:
         call_command("migrate", interactive=False, verbosity=1)
         db = settings.DATABASES["default"]
         self.stdout.write(
             self.style.SUCCESS(f"dailypapers on http://{host}:{port}/")
             + f"  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; data: {settings.HOME})"
         )
-        _Gunicorn(
-            {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "threads": 4,
-                "worker_class": "gthread",
-                "accesslog": "-",
-                "timeout": 60,
-            }
-        ).run()
+        helpers = [] if no_worker else [_start("worker"), _start("scheduler")]
+        try:
+            _Gunicorn(
+                {
+                    "bind": f"{host}:{port}",
+                    "workers": workers,
+                    "threads": 4,
+                    "worker_class": "gthread",
+                    "accesslog": "-",
+                    "timeout": 60,
+                }
+            ).run()
+        finally:
+            for proc in helpers:
+                proc.terminate()
+            for proc in helpers:
+                proc.wait(timeout=30)
+
+
+def _start(command: str) -> subprocess.Popen:
+    """Start `dailypapers <command>` beside the web server, with the same environment."""
+    return subprocess.Popen([sys.executable, "-m", "dailypapers.cli", command])

@@ -8,6 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from dailypapers.ingest import dumps
+from dailypapers.ingest.management.output import print_report
+from dailypapers.ingest.models import IngestRun
+from dailypapers.ingest.report import save_run, start_run
 
 FORMATS = {
     "arxiv": (
@@ -19,7 +22,6 @@ FORMATS = {
         "per line (plain or .gz); features each paper on its day"
     ),
 }
-SHOWN_ERRORS = 50
 
 
 class Command(BaseCommand):
@@ -36,18 +38,11 @@ class Command(BaseCommand):
         if missing:
             raise CommandError(f"no such file: {', '.join(missing)}")
         total = sum(p.stat().st_size for p in paths)
+        run = start_run(f"import {format}", {"paths": [str(p) for p in paths]})
         with tqdm(
             total=total, unit="B", unit_scale=True, desc=f"import {format}", disable=None
         ) as bar:
             report = dumps.import_dumps(format, paths, progress=bar.update)
+        save_run(run, report, IngestRun.Status.SUCCEEDED, report.summary())
 
-        for location, reason in report.errors[:SHOWN_ERRORS]:
-            self.stderr.write(f"{location}: {reason}")
-        if report.skipped > SHOWN_ERRORS:
-            self.stderr.write(f"... and {report.skipped - SHOWN_ERRORS} more skipped records")
-        if report.errors:
-            self.stderr.write("skipped, by reason:")
-            for reason, count in report.reasons()[:10]:
-                self.stderr.write(f"  {count:>7}  {reason}")
-        style = self.style.WARNING if report.errors else self.style.SUCCESS
-        self.stdout.write(style(f"Imported {len(paths)} file(s): {report.summary()}"))
+        print_report(self, report, f"Imported {len(paths)} file(s)")

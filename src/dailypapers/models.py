@@ -1,0 +1,18 @@
+from django.db import models
+
+
+class ScheduledRun(models.Model):
+    """A scheduled job enqueued for one slot: the unique pair makes sure that each slot runs
+    once, however many schedulers are running."""
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="one_run_per_slot")]
+        ordering = ["-slot"]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.slot:%Y-%m-%d %H:%M %Z}"

@@ -1,0 +1,228 @@
+"""Fetching and harvesting from arXiv, against a local server replaying recorded responses and
+injecting arXiv's failures. A fake clock makes waiting instant and measurable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import httpx
+import pytest
+from django.test import override_settings
+
+from dailypapers.feed.models import Featured, FeatureRule
+from dailypapers.ingest import arxiv
+from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError, RateLimiter
+from dailypapers.ingest.models import HarvestState, IngestRun
+from dailypapers.papers.models import Paper
+from tests.arxiv_replay import ArxivReplay, Fault
+from tests.conftest import shared_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RECORDED_IDS = ["2410.19022", "2101.02199", "2502.06628", "2510.14968", "1903.02058"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 1, 6, 12, tzinfo=dt.UTC)
+        self.slept: list[float] = []
+
+    def now(self) -> dt.datetime:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def replay():
+    with ArxivReplay(shared_data("arxiv-xml-samples")) as server:
+        urls = {
+            "DAILYPAPERS_ARXIV_API_URL": server.url + "/api/query",
+            "DAILYPAPERS_ARXIV_OAI_URL": server.url + "/oai",
+            "DAILYPAPERS_ARXIV_RSS_URL": server.url + "/rss",
+        }
+        with override_settings(**urls):
+            yield server
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def client(clock):
+    """The real client on a fake clock; it notes the (fake) time of every request it sends."""
+    sent: list[dt.datetime] = []
+    http = httpx.Client(timeout=5, event_hooks={"request": [lambda r: sent.append(clock.now())]})
+    c = ArxivClient(http=http, clock=clock, interval=3.0, max_attempts=4)
+    c.sent = sent
+    return c
+
+
+def gaps(times: list[dt.datetime]) -> list[float]:
+    return [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+
+
+# --- API --------------------------------------------------------------------------------------
+
+
+def test_fetch_ids_lands_recorded_papers_with_requests_3s_apart(replay, client, monkeypatch):
+    monkeypatch.setattr(arxiv, "API_BATCH", 2)  # three calls for five ids
+
+    report = arxiv.fetch_ids([f"arXiv:{RECORDED_IDS[0]}v1", *RECORDED_IDS[1:]], client)
+
+    assert (report.created, report.skipped) == (5, 0)
+    assert len(client.sent) == 3 and min(gaps(client.sent)) >= 3.0
+    assert [r.params["id_list"] for r in replay.requests] == [
+        "2410.19022,2101.02199",
+        "2502.06628,2510.14968",
+        "1903.02058",
+    ]
+    legacy = Paper.objects.get(arxiv_id="2510.14968")
+    assert legacy.title.startswith("RDD: Retrieval-Based Demonstration Decomposer")
+    assert legacy.primary_category == "cs.RO" and legacy.version == 1
+    assert Paper.objects.get(arxiv_id="2101.02199").version == 5
+    run = IngestRun.objects.get(kind="api")
+    assert (run.status, run.created, run.requests) == ("succeeded", 5, 3)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", 503, {"Retry-After": "7"}),
+        Fault("status", 429),
+        Fault("status", 502),
+        Fault("reset"),
+        Fault("truncate"),
+    ],
+    ids=["503-retry-after", "429", "502", "connection-reset", "truncated-xml"],
+)
+def test_fetch_ids_survives_each_fault(replay, client, clock, fault):
+    replay.faults = {1: fault}
+
+    report = arxiv.fetch_ids(RECORDED_IDS, client)
+
+    assert (report.created, report.skipped) == (5, 0)
+    assert Paper.objects.count() == 5
+    assert len(replay.requests) == 2  # the failed attempt, then the good one
+    wait = gaps(client.sent)[0]
+    assert wait >= (7.0 if fault.headers else 3.0)
+
+
+def test_bad_ids_are_errors_for_those_ids_only(replay, client):
+    replay.api_bad_ids = {"1706.09868"}
+    report = arxiv.fetch_ids(["2410.19022", "not-an-id", "1706.09868", "2412.99999"], client)
+
+    assert report.created == 1
+    errors = dict(report.errors)
+    assert "not an arXiv id" in errors["not-an-id"]
+    assert "incorrect id format" in " ".join(r for loc, r in report.errors if "1706" in loc)
+    assert errors["2412.99999"] == "not found on arXiv"
+
+
+def test_persistent_outage_ends_with_a_clear_error_and_a_failed_run(replay, client):
+    replay.faults = {n: Fault("status", 503) for n in range(1, 10)}
+    with pytest.raises(ArxivError, match=r"kept failing after 4 attempts .* HTTP 503"):
+        arxiv.fetch_ids(RECORDED_IDS, client)
+    run = IngestRun.objects.get(kind="api")
+    assert run.status == "failed" and "HTTP 503" in run.message
+    # backoff grows between attempts
+    assert gaps(client.sent) == sorted(gaps(client.sent))
+
+
+# --- OAI-PMH ----------------------------------------------------------------------------------
+
+
+def test_harvest_lands_every_record_and_the_next_run_is_incremental(replay, client):
+    report = arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
+
+    assert report.created == len(replay.oai_ids()) == 12
+    assert set(Paper.objects.values_list("arxiv_id", flat=True)) == set(replay.oai_ids())
+    assert len(replay.requests) == 4 and min(gaps(client.sent)) >= 3.0
+    real = Paper.objects.get(arxiv_id="2504.11237")
+    assert real.title == "Periodic table for highly charged ions"
+    assert real.authors[:2] == ["Chunhai Lyu", "Christoph H. Keitel"]
+    state = HarvestState.objects.get(key="oai:cs:arXiv")
+    assert state.harvested_until == dt.date(2026, 1, 9) and state.resumption_token == ""
+
+    replay.requests.clear()
+    again = arxiv.harvest_oai("cs", client=client)
+    assert replay.requests[0].params["from"] == "2026-01-09"
+    assert again.created == 0 and again.unchanged == 1  # only the last day again
+
+
+def test_harvest_survives_every_fault_without_losing_or_duplicating(replay, client, clock):
+    replay.faults = {
+        2: Fault("status", 503, {"Retry-After": "11"}),
+        4: Fault("empty"),  # an empty page in the middle of the list
+        5: Fault("reset"),
+        6: Fault("truncate"),
+        8: Fault("expired"),  # the resumption token expired
+        9: Fault("status", 429),
+    }
+    messages: list[str] = []
+
+    report = arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client, progress=messages.append)
+
+    assert set(Paper.objects.values_list("arxiv_id", flat=True)) == set(replay.oai_ids())
+    assert Paper.objects.count() == 12 and report.skipped == 0
+    assert any("resumption token expired; restarting from 2026-01-0" in m for m in messages)
+    assert min(gaps(client.sent)) >= 3.0
+    assert gaps(client.sent)[1] >= 11.0  # Retry-After honoured
+    run = IngestRun.objects.get(kind="oai")
+    assert run.status == "succeeded" and run.created == 12
+
+
+def test_harvest_that_cannot_finish_says_so_and_resumes_later(replay, client):
+    replay.faults = {n: Fault("status", 503) for n in range(3, 20)}
+    with pytest.raises(ArxivError, match="HTTP 503"):
+        arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
+    state = HarvestState.objects.get()
+    assert state.resumption_token == "2026-01-01|6" and Paper.objects.count() == 6
+
+    replay.faults = {}
+    replay.requests.clear()
+    arxiv.harvest_oai("cs", client=client)
+    assert replay.requests[0].params == {"verb": "ListRecords", "resumptionToken": "2026-01-01|6"}
+    assert Paper.objects.count() == 12
+
+
+# --- RSS --------------------------------------------------------------------------------------
+
+
+def test_fetch_new_lands_announcements_and_the_rule_features_them(replay, client):
+    FeatureRule.objects.create(name="ML", categories=["cs.LG"], enabled=True)
+
+    report = arxiv.fetch_new(["cs.LG", "cs.AI", "cs.CL", "stat.ML"], client)
+
+    assert report.created == 4 and report.skipped == 0
+    new = Paper.objects.get(arxiv_id="2609.26811")
+    assert new.announced == dt.date(2026, 9, 24)
+    featured = Featured.objects.filter(source="rule")
+    # new and cross-listed cs.LG papers, not the replaced ones
+    assert featured.count() >= 1
+    assert all(f.day == dt.date(2026, 9, 24) for f in featured)
+    assert not featured.filter(paper__arxiv_id__in=["2205.06398", "2009.13987"]).exists()
+    assert replay.requests[0].path == "/rss/cs.LG+cs.AI+cs.CL+stat.ML"
+
+
+def test_fetch_new_with_the_rule_off_features_nothing(replay, client):
+    FeatureRule.objects.create(name="ML", categories=["cs.LG"], enabled=False)
+    arxiv.fetch_new(["cs.LG", "cs.AI", "cs.CL", "stat.ML"], client)
+    assert not Featured.objects.exists()
+
+
+# --- the installation-wide rate limit ---------------------------------------------------------
+
+
+def test_a_crashed_holder_keeps_the_slot_only_until_its_lease_ends(clock):
+    dead = RateLimiter(clock, interval=3.0, lease=120)
+    dead.acquire()  # and never releases: the process died
+    alive = RateLimiter(clock, interval=3.0, lease=120)
+    start = clock.now()
+    alive.acquire()
+    assert (clock.now() - start).total_seconds() >= 120
