@@ -8,6 +8,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,6 +55,10 @@ class ArxivReplay:
         self.faults: dict[int, Fault] = {}
         self.requests: list[Request] = []
         self.request_arrived = threading.Event()
+        self.arrivals: list[float] = []  # time.monotonic() of each request
+        self.delay = 0.0  # seconds each answer takes
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         self.oai_records = _oai_records(samples, extra_oai_records)
         self.api_head, self.api_entries = _api_entries(samples)
         self.api_bad_ids: set[str] = set()
@@ -136,6 +141,18 @@ class ArxivReplay:
                 pass
 
             def do_GET(self) -> None:
+                with replay._lock:
+                    replay.arrivals.append(time.monotonic())
+                    replay.in_flight += 1
+                    replay.max_in_flight = max(replay.max_in_flight, replay.in_flight)
+                try:
+                    time.sleep(replay.delay)
+                    self._answer()
+                finally:
+                    with replay._lock:
+                        replay.in_flight -= 1
+
+            def _answer(self) -> None:
                 url = urlparse(self.path)
                 params = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 replay.requests.append(Request(url.path, params))

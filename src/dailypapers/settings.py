@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "dailypapers",  # project-wide templates, static files and the `up` command
     "dailypapers.papers",
     "dailypapers.ingest",
@@ -100,6 +102,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         "transaction_mode": "IMMEDIATE",
     }
+    # Tests use a file too: an in-memory database has table locks that the real one has not.
+    DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -4,10 +4,15 @@ injecting arXiv's failures. A fake clock makes waiting instant and measurable.""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
+import re
+import threading
 
 import httpx
 import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 
 from dailypapers.feed.models import Featured, FeatureRule
@@ -226,3 +231,71 @@ def test_a_crashed_holder_keeps_the_slot_only_until_its_lease_ends(clock):
     start = clock.now()
     alive.acquire()
     assert (clock.now() - start).total_seconds() >= 120
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+
+def run_command(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_fetch_ids_command(replay, settings):
+    settings.DAILYPAPERS_ARXIV_MIN_INTERVAL = 0.01
+    out, err = run_command("fetch", "ids", "https://arxiv.org/abs/2410.19022v1", "2410.1")
+    assert "Fetched 2 id(s): read 2, created 1, updated 0, unchanged 0, skipped 1" in out
+    assert "2410.1: not an arXiv id" in err
+    assert Paper.objects.filter(arxiv_id="2410.19022").exists()
+
+
+def test_fetch_new_on_a_day_without_announcements(replay, settings):
+    settings.DAILYPAPERS_ARXIV_MIN_INTERVAL = 0.01
+    rss = replay.rss["/rss/cs.LG+cs.AI+cs.CL+stat.ML"].decode()
+    replay.rss["/rss/cs.DL"] = re.sub(r"<item>.*</item>", "", rss, flags=re.S).encode()
+
+    out, _ = run_command("fetch", "new", "--categories", "cs.DL")
+
+    assert "Announcements of cs.DL: read 0, created 0" in out
+    run = IngestRun.objects.get(kind="rss")
+    assert run.status == "succeeded" and "no announcements" in run.message
+
+
+def test_harvest_command_rejects_a_bad_date():
+    with pytest.raises(CommandError, match=r"--from: not a date \(YYYY-MM-DD\): '2026-13-01'"):
+        run_command("harvest", "oai", "--from", "2026-13-01")
+
+
+def test_unreachable_arxiv_is_a_clear_command_error(settings):
+    settings.DAILYPAPERS_ARXIV_API_URL = "http://127.0.0.1:9/api/query"  # nothing listens
+    settings.DAILYPAPERS_ARXIV_MIN_INTERVAL = settings.DAILYPAPERS_ARXIV_BACKOFF = 0.01
+    with pytest.raises(CommandError, match=r"kept failing after 6 attempts .*ConnectError"):
+        run_command("fetch", "ids", "2410.19022")
+
+
+def test_concurrent_clients_share_one_slot_and_the_spacing(replay):
+    """Three clients in parallel (as three workers would be): never two requests at once, and
+    every request starts at least the interval after the previous one ended."""
+    replay.delay = 0.05
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            c = ArxivClient(interval=0.2, max_attempts=1)
+            for ident in RECORDED_IDS[:3]:
+                c.get(replay.url + "/api/query", {"id_list": ident}, lambda body: body)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert len(replay.arrivals) == 9 and replay.max_in_flight == 1
+    assert all(b - a >= 0.2 for a, b in itertools.pairwise(sorted(replay.arrivals)))

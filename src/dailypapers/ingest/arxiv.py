@@ -78,30 +78,20 @@ def _batches(ids: list[str], report: Report) -> list[list[str]]:
 
 
 def _api_batch(client: ArxivClient, ids: list[str], report: Report) -> list[PaperRecord]:
-    def parse(body: bytes) -> arxiv_atom.ApiPage:
-        page = arxiv_atom.parse_feed(body)
-        if not page.records and not page.errors:
-            # arXiv sometimes answers an empty feed under load; an id that really does not
-            # exist still gets an answer on a later try or ends up reported as not found.
-            raise BadResponse(f"empty feed for {len(ids)} requested ids")
-        return page
-
-    try:
+    params = {"id_list": ",".join(ids), "max_results": str(len(ids))}
+    for _ in range(2):
         page = client.get(
-            settings.DAILYPAPERS_ARXIV_API_URL,
-            {"id_list": ",".join(ids), "max_results": str(len(ids))},
-            _checked(parse),
+            settings.DAILYPAPERS_ARXIV_API_URL, params, _checked(arxiv_atom.parse_feed)
         )
-        records, errors = page.records, page.errors
-    except ArxivError as exc:
-        if "empty feed" not in str(exc):
-            raise
-        records, errors = [], []
+        if page.records or page.errors:
+            break
+        # arXiv sometimes answers an empty feed under load: ask once more before calling the
+        # ids unknown.
     report.read += len(ids)
-    report.errors += errors
-    answered = {r.arxiv_id for r in records} | {_error_id(loc) for loc, _ in errors}
+    report.errors += page.errors
+    answered = {r.arxiv_id for r in page.records} | {_error_id(loc) for loc, _ in page.errors}
     report.errors += [(i, NOT_FOUND) for i in ids if i not in answered]
-    return [r for r in records if r.arxiv_id in set(ids)]
+    return [r for r in page.records if r.arxiv_id in set(ids)]
 
 
 def _error_id(location: str) -> str:
