@@ -2,7 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-KATEX := src/dailypapers/static/vendor/katex
+VENDOR := src/dailypapers/static/vendor
 
 .PHONY: up test setup setup-test lint format bench clean
 
@@ -14,7 +14,7 @@ test: setup-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/run_tests.py
 
-setup: $(VENV)/.installed $(KATEX)/katex.min.js
+setup: $(VENV)/.installed $(VENDOR)/.installed
 
 setup-test: setup $(VENV)/.installed-test /usr/bin/chromium
 
@@ -28,10 +28,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# KaTeX comes from the npm registry at setup, never from a CDN at run time.
-$(KATEX)/katex.min.js: package.json package-lock.json
+# KaTeX and htmx come from the npm registry at setup, never from a CDN at run time.
+$(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(KATEX) && mkdir -p $(dir $(KATEX)) && cp -r node_modules/katex/dist $(KATEX)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -r node_modules/katex/dist $(VENDOR)/katex
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	touch $@
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright cannot download one here).
 /usr/bin/chromium:
@@ -47,4 +50,4 @@ bench: setup
 	$(BIN)/python bench/import_arxiv.py
 
 clean:
-	rm -rf $(VENV) node_modules $(KATEX) var .pytest_cache
+	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache

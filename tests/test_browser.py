@@ -88,7 +88,7 @@ def test_day_page_in_a_browser(browser, live_server, day_of_papers):
 
     assert page.locator(".card").count() == 4
     first = page.locator(".card").first
-    assert first.locator(".votes-count").inner_text() == "128"
+    assert first.locator(".imported").inner_text() == "HF 128"
     assert first.locator(".card-title .katex").count() == 1  # LaTeX rendered by KaTeX
     assert errors == []
     page.screenshot(path=str(SHOTS / "day.png"), full_page=True)

@@ -34,6 +34,10 @@ def get(url: str) -> tuple[int, str]:
 def home(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
     env["DAILYPAPERS_HOME"] = str(tmp_path / "var")
+    # The scheduler started by `up` runs its jobs at once: let them fail fast, offline.
+    for name in ("API", "OAI", "RSS"):
+        env[f"DAILYPAPERS_ARXIV_{name}_URL"] = "http://127.0.0.1:9/"
+    env.update(DAILYPAPERS_ARXIV_MAX_ATTEMPTS="1", DAILYPAPERS_ARXIV_BACKOFF="0")
     return env
 
 
@@ -85,8 +89,9 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
         assert status == 404 and "is not a valid date" in html  # DEBUG is off by default
     finally:
         server.terminate()
-        out = server.communicate(timeout=10)[0]
+        out = server.communicate(timeout=30)[0]
     assert f"dailypapers on http://127.0.0.1:{port}/" in out
+    assert "enqueued fetch-new" in out and "enqueued harvest-oai" in out  # the scheduler ran
 
 
 def test_import_reports_bad_usage_clearly(home):

@@ -5,6 +5,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import dj_email_url
 
 # The data folder: SQLite file, indexes, outgoing mail, generated secret key.
 HOME = Path(os.environ.get("DAILYPAPERS_HOME", "var")).resolve()
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.feed",
+    "dailypapers.community",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -106,6 +111,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(HOME / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Shared by every process (rate limits must hold across gunicorn workers): a database table,
+# created by `migrate` through dailypapers' own migration.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dailypapers_cache",
+    }
+}
+RATELIMIT_VIEW = "dailypapers.views.rate_limited"
+RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+AUTHENTICATION_BACKENDS = ["dailypapers.community.auth.EmailBackend"]
+
+# Mail: EMAIL_URL (smtp://user:pass@host:587/?tls=True), else files in $DAILYPAPERS_HOME/mail.
+if os.environ.get("EMAIL_URL"):
+    globals().update(dj_email_url.parse(os.environ["EMAIL_URL"]))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(HOME / "mail")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dailypapers <noreply@localhost>")
+# The address people use to reach this site, for links in mail.
+DAILYPAPERS_SITE_URL = os.environ.get("DAILYPAPERS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -175,3 +206,7 @@ DAILYPAPERS_SCHEDULE = {
         "timezone": "UTC",
     },
 }
+
+# Community
+DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", "14"))
+DAILYPAPERS_SUBMIT_DAILY_QUOTA = int(os.environ.get("DAILYPAPERS_SUBMIT_DAILY_QUOTA", "5"))

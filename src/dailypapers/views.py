@@ -29,6 +29,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return error_page(request, 404, "Page not found", "There is nothing at this address.")
 
 
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(
+        request,
+        429,
+        "Slow down a little",
+        "You have done that many times in a short while. Please wait a few minutes and retry.",
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # No template context processors here: the error may come from them.
     return HttpResponse(

@@ -9,14 +9,13 @@ from django.conf import settings
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
+from dailypapers.community import selectors as community
 from dailypapers.papers.models import Paper
 
+from . import ranking
 from .models import Featured
 
-SORTS = {
-    "votes": ("-upvotes", "-last_featured_at", "arxiv_id"),
-    "new": ("-last_featured_at", "-upvotes", "arxiv_id"),
-}
+SORTS = ("trending", "votes", "new")
 DEFAULT_SORT = "votes"
 
 
@@ -24,22 +23,36 @@ def _visible() -> QuerySet[Featured]:
     return Featured.objects.filter(paper__hidden=False)
 
 
-def featured_papers(start: dt.date, end: dt.date, sort: str = DEFAULT_SORT) -> QuerySet[Paper]:
-    """Papers featured on any day in ``[start, end]``, one row each, in ``sort`` order.
-
-    Each paper carries ``upvotes`` and ``num_comments`` (its best imported counts in the period),
-    ``first_featured`` (day) and ``last_featured_at``.
-    """
-    return (
-        Paper.objects.filter(hidden=False, featured__day__range=(start, end))
-        .annotate(
-            upvotes=Max("featured__imported_upvotes"),
-            num_comments=Max("featured__imported_comments"),
-            first_featured=Min("featured__day"),
-            last_featured_at=Max("featured__featured_at"),
-        )
-        .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+def featured_papers(start: dt.date, end: dt.date) -> QuerySet[Paper]:
+    """Papers featured on any day in ``[start, end]``, one row each, with ``imported_votes``
+    and ``num_comments`` (their best imported counts in the period), ``first_featured`` (day)
+    and ``last_featured_at``."""
+    return Paper.objects.filter(hidden=False, featured__day__range=(start, end)).annotate(
+        imported_votes=Max("featured__imported_upvotes"),
+        num_comments=Max("featured__imported_comments"),
+        first_featured=Min("featured__day"),
+        last_featured_at=Max("featured__featured_at"),
     )
+
+
+def ranked(
+    start: dt.date, end: dt.date, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
+) -> list[Paper]:
+    """The papers featured in ``[start, end]`` in ``sort`` order (see ``ranking``), each with
+    ``member_votes``, ``votes`` (members' plus imported) and ``trending``."""
+    papers = list(featured_papers(start, end))
+    member_votes = community.vote_counts(p.pk for p in papers)
+    now = now or timezone.now()
+    for p in papers:
+        p.member_votes = member_votes.get(p.pk, 0)
+        p.votes = p.member_votes + p.imported_votes
+        p.trending = ranking.trending_score(p.votes, p.last_featured_at, now)
+    keys = {
+        "trending": lambda p: (-p.trending, -p.votes, p.arxiv_id),
+        "votes": lambda p: (-p.votes, -p.last_featured_at.timestamp(), p.arxiv_id),
+        "new": lambda p: (-p.last_featured_at.timestamp(), -p.votes, p.arxiv_id),
+    }
+    return sorted(papers, key=keys.get(sort, keys[DEFAULT_SORT]))
 
 
 def latest_day() -> dt.date | None:

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from dailypapers.community import services
+
 from .models import Paper
 
 
@@ -10,3 +12,14 @@ class PaperAdmin(admin.ModelAdmin):
     search_fields = ["=arxiv_id", "title"]
     readonly_fields = ["created_at", "modified_at"]
     show_full_result_count = False  # COUNT(*) over the whole corpus on every page is slow
+    actions = ["hide", "unhide"]
+
+    @admin.action(description="Hide selected papers from the feeds")
+    def hide(self, request, queryset):
+        for paper in queryset:
+            services.set_hidden(paper, True, request.user)
+
+    @admin.action(description="Show selected papers in the feeds again")
+    def unhide(self, request, queryset):
+        for paper in queryset:
+            services.set_hidden(paper, False, request.user)

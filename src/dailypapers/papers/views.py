@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dailypapers.community import selectors as community
+from dailypapers.community.forms import CommentForm
+from dailypapers.community.views import vote_context
 from dailypapers.feed import selectors as feed
 from dailypapers.views import error_page
 
@@ -25,8 +28,11 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
             f"arXiv:{ident.id} is not in this corpus.",
             link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
         )
-    return render(
-        request,
-        "papers/detail.html",
-        {"paper": paper, "featured": feed.featured_history(paper)},
+    context = vote_context(request, paper)
+    context.update(
+        featured=feed.featured_history(paper),
+        comments=community.comments_for(paper),
+        comment_form=CommentForm(),
+        can_participate=community.can_participate(request.user),
     )
+    return render(request, "papers/detail.html", context)

@@ -71,7 +71,10 @@ class Command(BaseCommand):
             for proc in helpers:
                 proc.terminate()
             for proc in helpers:
-                proc.wait(timeout=30)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()  # a task that does not finish in time is retried later
 
 
 def _start(command: str) -> subprocess.Popen:

@@ -1,0 +1,61 @@
+"""Moderation in the admin: hide comments, ban members. Every action lands in the admin's log
+(who, when, what) through services.audit."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+
+from . import services
+from .models import Comment, Member
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "paper", "body", "hidden"]
+    list_filter = ["hidden"]
+    search_fields = ["body", "user__username", "=paper__arxiv_id"]
+    raw_id_fields = ["paper", "user", "parent"]
+    actions = ["hide", "unhide"]
+
+    @admin.action(description="Hide selected comments")
+    def hide(self, request, queryset):
+        for comment in queryset:
+            services.set_hidden(comment, True, request.user)
+        messages.success(request, f"Hid {len(queryset)} comment(s).")
+
+    @admin.action(description="Show selected comments again")
+    def unhide(self, request, queryset):
+        for comment in queryset:
+            services.set_hidden(comment, False, request.user)
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "email_verified", "banned", "banned_at"]
+    list_filter = ["banned", "email_verified"]
+    search_fields = ["user__username", "user__email"]
+    readonly_fields = ["user", "banned_at"]
+    actions = ["ban"]
+
+    @admin.action(description="Ban selected members (their votes and comments stop counting)")
+    def ban(self, request, queryset):
+        for member in queryset.select_related("user"):
+            services.ban(member, request.user)
+        messages.success(request, f"Banned {len(queryset)} member(s).")
+
+
+@admin.register(LogEntry)
+class AuditLogAdmin(admin.ModelAdmin):
+    """The audit trail: every change made in the admin and every moderation action."""
+
+    list_display = ["action_time", "user", "content_type", "object_repr", "change_message"]
+    list_filter = ["content_type"]
+    search_fields = ["object_repr", "change_message", "user__username"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.db import models
+
+from dailypapers.papers.models import Paper
+
+
+class Member(models.Model):
+    """What the community knows about an account beyond Django's user: a verified address and
+    whether a moderator banned it (a banned member's votes and comments stop counting)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member"
+    )
+    email_verified = models.BooleanField(default=False)
+    banned = models.BooleanField(default=False)
+    banned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.user.username
+
+
+class Vote(models.Model):
+    """One member's upvote of a paper; the database allows one per member and paper."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="member_upvotes")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="one_vote_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ▲ {self.paper.arxiv_id}"
+
+
+class Comment(models.Model):
+    """A comment on a paper, plain text or Markdown (rendered safely); replies go one deep."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="member_comments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["paper", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.paper.arxiv_id}: {self.body[:60]}"

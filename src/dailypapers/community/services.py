@@ -1,0 +1,239 @@
+"""Writes of the community: accounts, submissions, votes, comments, moderation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from dailypapers.feed import services as feed_services
+from dailypapers.feed.models import Featured
+from dailypapers.ingest import arxiv
+from dailypapers.ingest.arxiv_client import ArxivError
+from dailypapers.papers import arxiv_id
+from dailypapers.papers import selectors as papers
+from dailypapers.papers.models import Paper
+
+from .models import Comment, Member, Vote
+from .selectors import member_of
+
+VERIFY_SALT = "dailypapers.verify-email"
+VERIFY_MAX_AGE = 3 * 24 * 3600
+
+
+class CommunityError(Exception):
+    """A request the rules refuse; ``message`` is for the member, ``link`` may point onwards."""
+
+    def __init__(self, message: str, link: str = "") -> None:
+        super().__init__(message)
+        self.message, self.link = message, link
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def sign_up(email: str, username: str, password: str) -> None:
+    """Create an unverified account and mail a verification link.
+
+    If the address already has an account, its owner gets a note instead: the form answers the
+    same either way, so nobody learns which addresses have accounts.
+    """
+    User = get_user_model()
+    email = User.objects.normalize_email(email).strip()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        _mail(existing.email, "account_exists", {"user": existing})
+        return
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email=email, password=password)
+        Member.objects.create(user=user)
+    send_verification(user)
+
+
+def send_verification(user: AbstractBaseUser, new_email: str | None = None) -> None:
+    """Mail a signed link that verifies ``user``'s address (or ``new_email``, to change to)."""
+    address = new_email or user.email
+    token = signing.dumps({"user": user.pk, "email": address}, salt=VERIFY_SALT)
+    link = f"{settings.DAILYPAPERS_SITE_URL}/accounts/verify/{token}"
+    _mail(address, "verify_email", {"user": user, "link": link, "changing": bool(new_email)})
+
+
+def verify_email(token: str) -> AbstractBaseUser:
+    """Mark the address in the token verified (switching the account to it for an email
+    change); CommunityError for a bad or expired link or an address taken meanwhile."""
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+    except signing.SignatureExpired:
+        raise CommunityError("This link has expired. Log in to get a new one.") from None
+    except signing.BadSignature:
+        raise CommunityError("This verification link is not valid.") from None
+    User = get_user_model()
+    user = User.objects.filter(pk=data["user"]).first()
+    if user is None:
+        raise CommunityError("This verification link is not valid.")
+    if user.email.lower() != data["email"].lower():
+        if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
+            raise CommunityError("That address now belongs to another account.")
+        user.email = data["email"]
+        user.save(update_fields=["email"])
+    member = member_of(user)
+    member.email_verified = True
+    member.save(update_fields=["email_verified"])
+    return user
+
+
+def request_email_change(user: AbstractBaseUser, new_email: str) -> None:
+    """Send a verification link to the new address; the account switches when it is opened.
+    An address that has an account gets a note instead (the page answers the same)."""
+    User = get_user_model()
+    new_email = User.objects.normalize_email(new_email).strip()
+    owner = User.objects.filter(email__iexact=new_email).first()
+    if owner is not None:
+        if owner.pk != user.pk:
+            _mail(owner.email, "account_exists", {"user": owner})
+        return
+    send_verification(user, new_email)
+
+
+def _mail(to: str, template: str, context: dict[str, object]) -> None:
+    context = {**context, "site": settings.DAILYPAPERS_SITE_URL}
+    subject = render_to_string(f"community/mail/{template}_subject.txt", context).strip()
+    body = render_to_string(f"community/mail/{template}.txt", context)
+    send_mail(subject, body, None, [to])
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+
+def submit_paper(user: AbstractBaseUser, text: str, today: dt.date | None = None) -> Featured:
+    """Feature the paper named by ``text`` (an arXiv id or URL) today, submitted by ``user``.
+
+    Fetches it from arXiv when the corpus lacks it. CommunityError says why a submission is
+    refused: malformed id, unknown paper, already featured, too old, daily quota reached.
+    """
+    today = today or timezone.localdate()
+    try:
+        ident = arxiv_id.parse(text)
+    except arxiv_id.InvalidArxivId as exc:
+        raise CommunityError(f"That is not an arXiv id or link: {exc}") from None
+    quota = settings.DAILYPAPERS_SUBMIT_DAILY_QUOTA
+    if Featured.objects.filter(submitted_by=user, day=today).count() >= quota:
+        raise CommunityError(f"You have submitted {quota} papers today, the daily limit.")
+
+    paper = papers.paper_by_id(ident.id) or _fetch(ident.id)
+    earlier = Featured.objects.filter(paper=paper).order_by("day").first()
+    if earlier is not None:
+        raise CommunityError(
+            f"arXiv:{paper.arxiv_id} was already featured on {earlier.day:%-d %B %Y}.",
+            link=paper.get_absolute_url(),
+        )
+    max_age = settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS
+    if paper.arxiv_date and paper.arxiv_date < today - dt.timedelta(days=max_age):
+        raise CommunityError(
+            f"arXiv:{paper.arxiv_id} appeared on {paper.arxiv_date:%-d %B %Y}: only papers "
+            f"from the last {max_age} days can be submitted.",
+            link=paper.get_absolute_url(),
+        )
+    try:
+        with transaction.atomic():
+            return feed_services.feature(paper, today, Featured.Source.MEMBER, submitted_by=user)
+    except IntegrityError:
+        raise CommunityError(
+            f"arXiv:{paper.arxiv_id} was just featured by someone else.",
+            link=paper.get_absolute_url(),
+        ) from None
+
+
+def _fetch(ident: str) -> Paper:
+    try:
+        report = arxiv.fetch_ids([ident])
+    except ArxivError:
+        raise CommunityError("arXiv cannot be reached right now; please try again later.") from None
+    paper = papers.paper_by_id(ident)
+    if paper is None:
+        reason = report.errors[0][1] if report.errors else "not found"
+        raise CommunityError(f"arXiv:{ident}: {reason}.")
+    return paper
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+def set_vote(user: AbstractBaseUser, paper: Paper, up: bool) -> None:
+    """Upvote or withdraw the upvote; safe under concurrent clicks (the database keeps one)."""
+    if up:
+        Vote.objects.bulk_create([Vote(user=user, paper=paper)], ignore_conflicts=True)
+    else:
+        Vote.objects.filter(user=user, paper=paper).delete()
+
+
+# --- comments ---------------------------------------------------------------------------------
+
+
+def add_comment(
+    user: AbstractBaseUser, paper: Paper, body: str, parent: Comment | None = None
+) -> Comment:
+    body = body.strip()
+    if not body:
+        raise CommunityError("A comment cannot be empty.")
+    if parent is not None:
+        if parent.paper_id != paper.pk:
+            raise CommunityError("That comment belongs to another paper.")
+        parent = parent.parent or parent  # replies are one level deep
+    return Comment.objects.create(user=user, paper=paper, body=body, parent=parent)
+
+
+def edit_comment(user: AbstractBaseUser, comment: Comment, body: str) -> Comment:
+    if comment.user_id != user.pk:
+        raise PermissionDenied("You can only edit your own comments.")
+    if not body.strip():
+        raise CommunityError("A comment cannot be empty.")
+    comment.body, comment.edited_at = body.strip(), timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+def delete_comment(user: AbstractBaseUser, comment: Comment) -> None:
+    if comment.user_id != user.pk:
+        raise PermissionDenied("You can only delete your own comments.")
+    comment.delete()
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def ban(member: Member, moderator: AbstractBaseUser) -> None:
+    """Ban a member: their votes and comments stop counting and showing, and they cannot log in."""
+    member.banned, member.banned_at = True, timezone.now()
+    member.save(update_fields=["banned", "banned_at"])
+    member.user.is_active = False
+    member.user.save(update_fields=["is_active"])
+    audit(moderator, member, "banned member")
+
+
+def set_hidden(obj: Paper | Comment, hidden: bool, moderator: AbstractBaseUser) -> None:
+    """Hide (or show again) a paper from the feeds or a comment from its page."""
+    obj.hidden = hidden
+    obj.save(update_fields=["hidden"])
+    audit(moderator, obj, "hid" if hidden else "unhid")
+
+
+def audit(moderator: AbstractBaseUser, obj: Model, action: str) -> None:
+    """Record a moderation action in the admin's log (who, when, what)."""
+    LogEntry.objects.log_actions(
+        user_id=moderator.pk,
+        queryset=[obj],
+        action_flag=CHANGE,
+        change_message=action,
+        single_object=True,
+    )

@@ -1,0 +1,194 @@
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_ratelimit.decorators import ratelimit
+
+from dailypapers.papers.models import Paper
+from dailypapers.views import error_page
+
+from . import selectors, services
+from .forms import CommentForm, EmailChangeForm, LoginForm, SignUpForm, SubmitForm
+from .models import Comment
+
+
+def participant_required(view):
+    """Signed in with a verified address and not banned; anonymous visitors go to log in and
+    come back (htmx requests get a client-side redirect)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            back = _next(request, request.get_full_path())
+            if request.htmx:
+                return HttpResponseClientRedirect(f"{reverse('login')}?next={back}")
+            return redirect_to_login(back)
+        if not selectors.can_participate(request.user):
+            return error_page(
+                request,
+                403,
+                "Please verify your email address",
+                "Open the link we mailed you to vote, comment and submit papers.",
+                link=(reverse("resend_verification"), "Send the link again"),
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or default
+    ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return target if ok else default
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+@ratelimit(key="ip", rate="10/h", method="POST")
+def sign_up(request: HttpRequest) -> HttpResponse:
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.sign_up(**form.cleaned_data)
+        return render(request, "community/check_inbox.html", {"email": form.cleaned_data["email"]})
+    return render(request, "community/signup.html", {"form": form})
+
+
+@method_decorator(ratelimit(key="ip", rate="20/h", method="POST"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "community/login.html"
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user = services.verify_email(token)
+    except services.CommunityError as exc:
+        return error_page(request, 400, "Cannot verify", exc.message)
+    if not request.user.is_authenticated:
+        login(request, user, backend="dailypapers.community.auth.EmailBackend")
+    messages.success(request, "Your email address is verified. Welcome!")
+    return redirect("home")
+
+
+@login_required
+@ratelimit(key="user", rate="5/h", method="POST")
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        services.send_verification(request.user)
+        return render(request, "community/check_inbox.html", {"email": request.user.email})
+    return render(request, "community/resend.html")
+
+
+@login_required
+@ratelimit(key="user", rate="5/h", method="POST")
+def account(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_email_change(request.user, form.cleaned_data["email"])
+        return render(request, "community/check_inbox.html", {"email": form.cleaned_data["email"]})
+    member = selectors.member_of(request.user)
+    return render(request, "community/account.html", {"form": form, "member": member})
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    data = selectors.profile(username)
+    if data is None:
+        raise Http404("no such member")
+    return render(request, "community/profile.html", data)
+
+
+# --- submit, vote, comment --------------------------------------------------------------------
+
+
+@participant_required
+@ratelimit(key="user", rate="20/h", method="POST")
+def submit(request: HttpRequest) -> HttpResponse:
+    form = SubmitForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            featured = services.submit_paper(request.user, form.cleaned_data["paper"])
+        except services.CommunityError as exc:
+            error = exc
+        else:
+            messages.success(
+                request, f"Thanks! arXiv:{featured.paper.arxiv_id} is on today's page."
+            )
+            return redirect(featured.paper.get_absolute_url())
+    return render(request, "community/submit.html", {"form": form, "error": error})
+
+
+@require_POST
+@participant_required
+@ratelimit(key="user", rate="120/m", method="POST")
+def vote(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = get_object_or_404(Paper, pk=pk)
+    services.set_vote(request.user, paper, up=request.POST.get("action") != "remove")
+    if request.htmx:
+        return render(request, "community/_vote.html", vote_context(request, paper))
+    return redirect(_next(request, paper.get_absolute_url()))
+
+
+def vote_context(request: HttpRequest, paper: Paper) -> dict[str, object]:
+    """What the vote button of one paper shows (also used for whole listings)."""
+    paper.member_votes = selectors.vote_counts([paper.pk]).get(paper.pk, 0)
+    paper.voted = paper.pk in selectors.voted_by(request.user, [paper.pk])
+    return {"paper": paper, "next": _next(request, paper.get_absolute_url())}
+
+
+@require_POST
+@participant_required
+@ratelimit(key="user", rate="10/m", method="POST")
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = get_object_or_404(Paper, pk=pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent_id = form.cleaned_data.get("parent")
+        parent = Comment.objects.filter(pk=parent_id).first() if parent_id else None
+        try:
+            c = services.add_comment(request.user, paper, form.cleaned_data["body"], parent)
+        except services.CommunityError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect(f"{paper.get_absolute_url()}#comment-{c.pk}")
+    else:
+        messages.error(request, "A comment needs some text (at most 10,000 characters).")
+    return redirect(f"{paper.get_absolute_url()}#comments")
+
+
+@participant_required
+@ratelimit(key="user", rate="30/m", method="POST")
+def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    c = get_object_or_404(Comment, pk=pk, hidden=False)
+    if c.user_id != request.user.pk:
+        return error_page(request, 403, "Not yours", "You can only edit your own comments.")
+    form = CommentForm(request.POST or None, initial={"body": c.body})
+    if request.method == "POST" and form.is_valid():
+        services.edit_comment(request.user, c, form.cleaned_data["body"])
+        return redirect(f"{c.paper.get_absolute_url()}#comment-{c.pk}")
+    return render(request, "community/edit_comment.html", {"form": form, "comment": c})
+
+
+@require_POST
+@participant_required
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    c = get_object_or_404(Comment, pk=pk)
+    if c.user_id != request.user.pk:
+        return error_page(request, 403, "Not yours", "You can only delete your own comments.")
+    url = c.paper.get_absolute_url()
+    services.delete_comment(request.user, c)
+    messages.success(request, "Your comment was deleted.")
+    return redirect(f"{url}#comments")
