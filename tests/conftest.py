@@ -37,3 +37,15 @@ def write_jsonl(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """A new in-process cache per test, so that rate-limit counters do not leak between tests
+    (the database cache table is not emptied with the test database's tables)."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()

@@ -30,3 +30,19 @@ def feature(p: Paper, day: dt.date, upvotes: int = 0, comments: int = 0, hour: i
         imported_upvotes=upvotes,
         imported_comments=comments,
     )
+
+
+PASSWORD = "a-long-enough passphrase 42"
+
+
+def member(username: str = "ada", verified: bool = True, **fields):
+    """A member account (verified unless told otherwise)."""
+    from django.contrib.auth import get_user_model
+
+    from dailypapers.community.models import Member
+
+    user = get_user_model().objects.create_user(
+        username=username, email=fields.pop("email", f"{username}@example.org"), password=PASSWORD
+    )
+    Member.objects.create(user=user, email_verified=verified, **fields)
+    return user

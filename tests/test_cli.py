@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -87,6 +88,11 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
         assert get(base + "/static/vendor/katex/katex.min.js")[0] == 200
         status, html = get(base + "/papers/date/2025-02-30")
         assert status == 404 and "is not a valid date" in html  # DEBUG is off by default
+        db = sqlite3.connect(Path(home["DAILYPAPERS_HOME"]) / "dailypapers.sqlite3")
+        for _ in range(200):  # the scheduler started beside the server enqueues its jobs
+            if db.execute("SELECT count(*) FROM dailypapers_scheduledrun").fetchone()[0] == 2:
+                break
+            time.sleep(0.1)
     finally:
         server.terminate()
         out = server.communicate(timeout=30)[0]

@@ -20,5 +20,6 @@ class Command(BaseCommand):
         while True:
             for name in scheduler.tick():
                 self.stdout.write(f"enqueued {name}")
+                self.stdout.flush()
             if once or stop.wait(min(60.0, scheduler.seconds_to_next())):
                 return

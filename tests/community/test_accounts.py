@@ -1,0 +1,143 @@
+"""Sign up, verify, log in, reset and change: what a person sees, and what the mail says."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail, signing
+
+from dailypapers.community import services
+from dailypapers.community.models import Member, Vote
+from dailypapers.community.services import VERIFY_SALT
+from dailypapers.feed.models import Featured
+from tests.factories import PASSWORD, feature, member, paper
+
+pytestmark = pytest.mark.django_db
+
+
+def link_in(message) -> str:
+    return re.search(r"https?://\S+", message.body).group(0)
+
+
+def sign_up(client, email="grace@example.org", username="grace", password=PASSWORD):
+    return client.post(
+        "/accounts/signup", {"email": email, "username": username, "password": password}
+    )
+
+
+def test_sign_up_mails_a_link_that_verifies_and_logs_in(client):
+    response = sign_up(client)
+
+    assert response.status_code == 200 and "Check your inbox" in response.content.decode()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["grace@example.org"]
+    link = link_in(mail.outbox[0])
+    assert not Member.objects.get(user__username="grace").email_verified
+
+    verified = client.get(link.replace("http://127.0.0.1:8000", ""), follow=True)
+
+    assert Member.objects.get(user__username="grace").email_verified
+    assert "Your email address is verified" in verified.content.decode()
+    assert verified.context["user"].username == "grace"
+
+
+def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(client):
+    member("ada", email="ada@example.org")
+    response = sign_up(client, email="ADA@example.org", username="someone")
+
+    assert "Check your inbox" in response.content.decode()  # same answer as a new address
+    assert get_user_model().objects.filter(username="someone").count() == 0
+    assert mail.outbox[0].to == ["ada@example.org"]
+    assert "already has one" in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"password": "123"}, "This password is too short"),
+        ({"email": "not-an-email"}, "Enter a valid email address"),
+        ({"username": "a b"}, "letters, digits"),
+    ],
+)
+def test_sign_up_form_says_what_is_wrong(client, fields, error):
+    response = sign_up(client, **fields)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert len(mail.outbox) == 0
+
+
+def test_taken_display_name_is_refused(client):
+    member("grace", email="other@example.org")
+    assert "That display name is taken" in sign_up(client).content.decode()
+
+
+def test_bad_and_expired_verification_links(client, monkeypatch):
+    assert client.get("/accounts/verify/garbage").status_code == 400
+    user = member("ada", verified=False)
+    token = signing.dumps({"user": user.pk, "email": user.email}, salt=VERIFY_SALT)
+    monkeypatch.setattr(services, "VERIFY_MAX_AGE", -1)
+
+    response = client.get(f"/accounts/verify/{token}")
+
+    assert response.status_code == 400 and "expired" in response.content.decode()
+    assert not Member.objects.get(user=user).email_verified
+
+
+def test_log_in_with_email_and_a_wrong_password_is_generic(client):
+    member("ada", email="ada@example.org")
+    wrong = client.post("/accounts/login", {"username": "ada@example.org", "password": "nope"})
+    unknown = client.post("/accounts/login", {"username": "who@example.org", "password": "nope"})
+    for response in (wrong, unknown):
+        assert "The email address or the password is not right" in response.content.decode()
+
+    ok = client.post("/accounts/login", {"username": "ADA@example.org", "password": PASSWORD})
+    assert ok.status_code == 302
+
+
+def test_password_reset_answers_the_same_for_unknown_addresses(client):
+    member("ada", email="ada@example.org")
+    known = client.post("/accounts/password/reset", {"email": "ada@example.org"}, follow=True)
+    unknown = client.post("/accounts/password/reset", {"email": "no@example.org"}, follow=True)
+    assert "Check your inbox" in known.content.decode()
+    assert "Check your inbox" in unknown.content.decode()
+    assert len(mail.outbox) == 1
+    link = link_in(mail.outbox[0]).split("testserver", 1)[1]
+
+    form = client.get(link, follow=True)
+    new = {"new_password1": "another fine passphrase", "new_password2": "another fine passphrase"}
+    done = client.post(form.redirect_chain[-1][0], new, follow=True)
+    assert "Your password is changed" in done.content.decode()
+    assert client.login(username="ada@example.org", password="another fine passphrase")
+
+
+def test_changing_email_takes_effect_when_the_new_address_is_verified(client):
+    user = member("ada", email="ada@example.org")
+    client.force_login(user)
+    client.post("/accounts/settings", {"email": "ada@newlab.org"})
+    assert get_user_model().objects.get(pk=user.pk).email == "ada@example.org"
+    assert mail.outbox[0].to == ["ada@newlab.org"]
+
+    client.get(link_in(mail.outbox[0]).replace("http://127.0.0.1:8000", ""))
+    assert get_user_model().objects.get(pk=user.pk).email == "ada@newlab.org"
+
+
+def test_profile_lists_submissions_and_upvotes(client):
+    ada = member("ada")
+    mine = paper(title="Submitted by Ada")
+    f = feature(mine, dt.date(2025, 9, 8))
+    Featured.objects.filter(pk=f.pk).update(submitted_by=ada, source="member")
+    Vote.objects.create(user=ada, paper=paper(title="Liked by Ada"))
+
+    html = client.get("/members/ada").content.decode()
+    assert "Submitted by Ada" in html and "Liked by Ada" in html
+    assert client.get("/members/nobody").status_code == 404
+
+
+def test_too_many_log_in_attempts_get_a_readable_429(client):
+    member("ada", email="ada@example.org")
+    for _ in range(20):
+        client.post("/accounts/login", {"username": "ada@example.org", "password": "guess"})
+    response = client.post("/accounts/login", {"username": "ada@example.org", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Slow down a little" in response.content.decode()

@@ -1,0 +1,301 @@
+"""Submitting, voting and commenting, through the pages, as members and as visitors."""
+
+import datetime as dt
+import threading
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+
+from dailypapers.community import services
+from dailypapers.community.models import Comment, Member, Vote
+from dailypapers.feed.models import Featured
+from dailypapers.papers.models import Paper
+from tests.arxiv_replay import ArxivReplay
+from tests.conftest import shared_data
+from tests.factories import feature, member, paper
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def recent(arxiv_id="2509.04664", **fields):
+    return paper(arxiv_id, published=timezone.now() - dt.timedelta(days=2), **fields)
+
+
+# --- submit -----------------------------------------------------------------------------------
+
+
+def test_submit_features_the_paper_today_with_the_member_as_submitter(client):
+    ada = member("ada")
+    recent(title="Why Language Models Hallucinate")
+    client.force_login(ada)
+
+    response = client.post("/submit", {"paper": "https://arxiv.org/abs/2509.04664v2"}, follow=True)
+
+    f = Featured.objects.get()
+    assert (f.day, f.submitted_by, f.source) == (TODAY, ada, "member")
+    assert "is on today&#x27;s page" in response.content.decode()
+    home = client.get("/").content.decode()
+    assert "Why Language Models Hallucinate" in home
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hello", "That is not an arXiv id or link"),
+        ("2509.0466", "have 5 digits after the dot"),
+    ],
+)
+def test_submit_refuses_malformed_ids(client, text, message):
+    client.force_login(member("ada"))
+    html = client.post("/submit", {"paper": text}).content.decode()
+    assert message in html and not Featured.objects.exists()
+
+
+def test_submit_refuses_already_featured_too_old_and_over_quota(client, settings):
+    ada = member("ada")
+    client.force_login(ada)
+    earlier = recent("2509.00001")
+    feature(earlier, TODAY - dt.timedelta(days=1))
+    paper("2401.00001", published=timezone.now() - dt.timedelta(days=40))
+
+    html = client.post("/submit", {"paper": "2509.00001"}).content.decode()
+    assert "was already featured on" in html and 'href="/papers/2509.00001"' in html
+
+    html = client.post("/submit", {"paper": "2401.00001"}).content.decode()
+    assert "only papers from the last 14 days can be submitted" in html
+
+    settings.DAILYPAPERS_SUBMIT_DAILY_QUOTA = 1
+    recent("2509.00002")
+    recent("2509.00003")
+    client.post("/submit", {"paper": "2509.00002"})
+    html = client.post("/submit", {"paper": "2509.00003"}).content.decode()
+    assert "You have submitted 1 papers today, the daily limit" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_submit_fetches_a_paper_the_corpus_lacks_from_arxiv(client):
+    client.force_login(member("ada"))
+    with (
+        ArxivReplay(shared_data("arxiv-xml-samples")) as replay,
+        override_settings(
+            DAILYPAPERS_ARXIV_API_URL=replay.url + "/api/query",
+            DAILYPAPERS_ARXIV_MIN_INTERVAL=0.01,
+            DAILYPAPERS_SUBMIT_MAX_AGE_DAYS=100_000,
+        ),
+    ):
+        ok = client.post("/submit", {"paper": "arXiv:2410.19022"}, follow=True)
+        missing = client.post("/submit", {"paper": "2410.99999"})
+
+    assert Paper.objects.filter(arxiv_id="2410.19022").exists()
+    assert ok.redirect_chain[-1][0] == "/papers/2410.19022"
+    assert "arXiv:2410.99999: not found on arXiv." in missing.content.decode()
+
+
+def test_visitors_are_sent_to_log_in_and_back(client):
+    response = client.get("/submit")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login?next=/submit"
+
+
+def test_unverified_members_are_asked_to_verify(client):
+    client.force_login(member("ada", verified=False))
+    response = client.get("/submit")
+    assert response.status_code == 403 and "verify your email" in response.content.decode()
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+def test_vote_and_unvote_without_javascript(client):
+    p = recent()
+    feature(p, TODAY, upvotes=5)
+    client.force_login(member("ada"))
+
+    r = client.post(f"/vote/{p.pk}", {"action": "up", "next": "/papers/date/" + str(TODAY)})
+    assert r.status_code == 302 and r["Location"] == f"/papers/date/{TODAY}"
+    client.post(f"/vote/{p.pk}", {"action": "up"})  # a second click changes nothing
+    assert Vote.objects.count() == 1
+    html = client.get(f"/papers/date/{TODAY}").content.decode()
+    assert 'class="vote voted"' in html and 'class="votes-count">1<' in html and "HF 5" in html
+
+    client.post(f"/vote/{p.pk}", {"action": "remove"})
+    assert Vote.objects.count() == 0
+
+
+def test_vote_with_htmx_returns_the_new_button(client):
+    p = recent()
+    client.force_login(member("ada"))
+    r = client.post(f"/vote/{p.pk}", {"action": "up"}, HTTP_HX_REQUEST="true")
+    html = r.content.decode()
+    assert r.status_code == 200 and html.startswith('<form class="vote voted"')
+    assert 'class="votes-count">1<' in html and 'value="remove"' in html
+
+
+def test_anonymous_vote_goes_to_log_in(client):
+    p = recent()
+    plain = client.post(f"/vote/{p.pk}", {"action": "up", "next": "/papers/2509.04664"})
+    assert plain["Location"] == "/accounts/login?next=/papers/2509.04664"
+    htmx = client.post(f"/vote/{p.pk}", {"next": "/trending"}, HTTP_HX_REQUEST="true")
+    assert htmx["HX-Redirect"] == "/accounts/login?next=/trending"
+    assert client.get(f"/vote/{p.pk}").status_code == 405
+    assert not Vote.objects.exists()
+
+
+def test_next_cannot_send_people_elsewhere(client):
+    p = recent()
+    client.force_login(member("ada"))
+    r = client.post(f"/vote/{p.pk}", {"action": "up", "next": "https://evil.example/"})
+    assert r["Location"] == "/papers/2509.04664"
+
+
+def test_votes_rank_the_day_and_trending(client):
+    old, new = recent("2509.00001", title="Old favourite"), recent("2509.00002", title="Fresh")
+    feature(old, TODAY, upvotes=10, hour=0)
+    feature(new, TODAY, upvotes=0, hour=23)
+    for name in ("a1", "a2", "a3"):
+        Vote.objects.create(user=member(name), paper=new)
+
+    votes = client.get(f"/papers/date/{TODAY}").content.decode()
+    assert votes.index("Old favourite") < votes.index("Fresh")  # 10 > 3 votes
+    trending = client.get("/trending").content.decode()
+    if timezone.now().hour >= 1:  # "Fresh" was featured at 23:00 and may be in the future
+        assert trending.index("Fresh") < trending.index("Old favourite")
+    assert (
+        "(votes + 1) / (hours since featured + 2) ^ 1.5"
+        in client.get("/about/ranking").content.decode()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_members_voting_at_once_count_exactly():
+    p = recent()
+    voters = [member(f"m{i}") for i in range(12)]
+    barrier = threading.Barrier(len(voters) * 2)
+    errors = []
+
+    def click(user):
+        try:
+            barrier.wait()
+            services.set_vote(user, p, up=True)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click, args=(u,)) for u in voters for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    assert Vote.objects.filter(paper=p).count() == 12  # double clicks counted once
+
+
+# --- comments ---------------------------------------------------------------------------------
+
+
+def test_comment_reply_edit_delete(client):
+    p = recent()
+    ada, bob = member("ada"), member("bob")
+    client.force_login(ada)
+    client.post(f"/comments/{p.pk}/new", {"body": "Nice *result*, see [code](https://x.org)."})
+    top = Comment.objects.get()
+    client.force_login(bob)
+    client.post(f"/comments/{p.pk}/new", {"body": "Agreed", "parent": top.pk})
+    reply = Comment.objects.get(parent=top)
+    client.post(f"/comments/{p.pk}/new", {"body": "Deeper", "parent": reply.pk})
+    assert Comment.objects.get(body="Deeper").parent == top  # one level deep
+
+    html = client.get("/papers/2509.04664").content.decode()
+    assert "Nice <em>result</em>" in html
+    assert '<a href="https://x.org" rel="nofollow ugc noopener">code</a>' in html
+
+    assert client.post(f"/comments/{top.pk}/edit", {"body": "hijack"}).status_code == 403
+    client.post(f"/comments/{reply.pk}/edit", {"body": "Agreed, edited"})
+    assert Comment.objects.get(pk=reply.pk).edited_at is not None
+    client.post(f"/comments/{reply.pk}/delete")
+    assert not Comment.objects.filter(pk=reply.pk).exists()
+
+
+def test_empty_comment_is_refused_with_a_message(client):
+    p = recent()
+    client.force_login(member("ada"))
+    page = client.post(f"/comments/{p.pk}/new", {"body": "   "}, follow=True)
+    assert "A comment needs some text" in page.content.decode() and not Comment.objects.exists()
+
+
+class Elements(HTMLParser):
+    """Every element and attribute in a piece of HTML, and its text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text += data
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="https://x" onclick="alert(1)">x</a>',
+    ],
+)
+def test_xss_in_comments_and_titles_is_shown_as_text(client, payload):
+    p = recent(title="<b>Bold</b> <script>alert('title')</script>")
+    client.force_login(member("ada"))
+    client.post(f"/comments/{p.pk}/new", {"body": payload})
+    html = client.get("/papers/2509.04664").content.decode()
+
+    page = Elements(html)
+    scripts = [attrs for tag, attrs in page.tags if tag == "script"]
+    assert all((a.get("src") or "").startswith("/static/") for a in scripts)  # ours only
+    assert not [tag for tag, _ in page.tags if tag in ("img", "b")]
+    for _, attrs in page.tags:
+        assert not [name for name in attrs if name.startswith("on")]
+        assert not (attrs.get("href") or "").startswith("javascript:")
+    comments = Elements(html.split('id="comments"')[1])
+    assert payload.split("(")[0].replace("[", "") in comments.text.replace("[", "")
+    assert "<script>alert('title')</script>" in page.text  # the title, as text
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def test_moderators_hide_and_ban_in_the_admin_with_an_audit_trail(admin_client, admin_user):
+    p = recent(title="Spam paper")
+    feature(p, TODAY)
+    spammer = member("spammer")
+    Vote.objects.create(user=spammer, paper=p)
+    c = Comment.objects.create(user=spammer, paper=p, body="buy now")
+    Comment.objects.create(user=member("ada"), paper=p, body="fine comment")
+
+    admin_client.post(
+        "/admin/community/member/",
+        {"action": "ban", "_selected_action": [Member.objects.get(user=spammer).pk]},
+    )
+    html = admin_client.get("/papers/2509.04664").content.decode()
+    assert "buy now" not in html and "fine comment" in html
+    assert 'class="votes-count">0<' in html  # the banned member's vote stopped counting
+
+    admin_client.post("/admin/papers/paper/", {"action": "hide", "_selected_action": [p.pk]})
+    assert "Spam paper" not in admin_client.get(f"/papers/date/{TODAY}").content.decode()
+    admin_client.post("/admin/community/comment/", {"action": "hide", "_selected_action": [c.pk]})
+
+    log = list(LogEntry.objects.values_list("user__username", "change_message"))
+    assert log.count(("admin", "banned member")) == 1 and ("admin", "hid") in log
+    assert admin_client.get("/admin/admin/logentry/").status_code == 200
