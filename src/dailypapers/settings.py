@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "dailypapers.ingest",
     "dailypapers.feed",
     "dailypapers.community",
+    "dailypapers.digest",
     "django_htmx",
 ]
 
@@ -214,8 +215,25 @@ DAILYPAPERS_SCHEDULE = {
         "cron": os.environ.get("DAILYPAPERS_HARVEST_CRON", "0 3 * * *"),
         "timezone": "UTC",
     },
+    # Digests cover the previous day (or ISO week), once its votes are in.
+    "digest-daily": {
+        "task": "dailypapers.digest.tasks.send_daily",
+        "cron": os.environ.get("DAILYPAPERS_DIGEST_DAILY_CRON", "0 7 * * *"),
+        "timezone": "UTC",
+    },
+    "digest-weekly": {
+        "task": "dailypapers.digest.tasks.send_weekly",
+        "cron": os.environ.get("DAILYPAPERS_DIGEST_WEEKLY_CRON", "0 7 * * 1"),
+        "timezone": "UTC",
+    },
 }
 
 # Community
 DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", "14"))
 DAILYPAPERS_SUBMIT_DAILY_QUOTA = int(os.environ.get("DAILYPAPERS_SUBMIT_DAILY_QUOTA", "5"))
+
+# Digests
+DAILYPAPERS_DIGEST_MAX_ATTEMPTS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", "5"))
+# Permanent failures (5xx) after which an address gets no more digests.
+DAILYPAPERS_DIGEST_MAX_FAILURES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_FAILURES", "3"))
+DAILYPAPERS_DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))

@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", include("dailypapers.community.urls")),
+    path("", include("dailypapers.digest.urls")),
     path("", include("dailypapers.feed.urls")),
     path("", include("dailypapers.papers.urls")),
 ]

@@ -13,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
@@ -24,6 +21,8 @@ import httpx
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from dailypapers import processes
 
 from .models import RateLock
 
@@ -63,7 +62,7 @@ class RateLimiter:
 
     def __init__(self, clock: Clock, interval: float, name: str = "arxiv", lease: float = 120):
         self.clock, self.interval, self.name, self.lease = clock, interval, name, lease
-        self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.me = processes.holder_name()
 
     def acquire(self) -> None:
         while True:
@@ -73,7 +72,7 @@ class RateLimiter:
                 free = (
                     not lock.holder
                     or (lock.lease_until is not None and lock.lease_until <= now)
-                    or _holder_is_dead(lock.holder)
+                    or processes.is_dead(lock.holder)
                 )
                 ready = lock.next_allowed_at is None or lock.next_allowed_at <= now
                 if free and ready:
@@ -99,22 +98,6 @@ class RateLimiter:
     def _row(self) -> RateLock:
         RateLock.objects.get_or_create(name=self.name)
         return RateLock.objects.select_for_update().get(name=self.name)
-
-
-def _holder_is_dead(holder: str) -> bool:
-    """Whether the holder was a process on this machine that no longer runs (killed mid-request):
-    then the slot is free at once instead of at the end of the lease."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class ArxivClient:

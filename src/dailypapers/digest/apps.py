@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class DigestConfig(AppConfig):
+    name = "dailypapers.digest"

@@ -1,0 +1,153 @@
+"""What goes into a digest, and the message that carries it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from dailypapers.feed import periods, selectors
+from dailypapers.papers.models import Paper
+
+from .models import Subscriber
+
+TRENDING_PER_DIGEST = 10
+CATEGORY_PAPERS_PER_DIGEST = 10
+UNSUBSCRIBE_SALT = "dailypapers.digest.unsubscribe"
+CONFIRM_SALT = "dailypapers.digest.confirm"
+
+
+def period_for(frequency: str, today: dt.date) -> periods.Period:
+    """The period a digest sent today covers: yesterday, or last ISO week."""
+    if frequency == Subscriber.Frequency.WEEKLY:
+        return periods.week_of(today - dt.timedelta(days=7))
+    return periods.day(today - dt.timedelta(days=1))
+
+
+def period_key(frequency: str, p: periods.Period) -> str:
+    return f"{frequency}:{p.slug}"
+
+
+def announces(p: periods.Period) -> bool:
+    """Whether arXiv announced anything in the period (no daily digest on other days)."""
+    days = (p.start + dt.timedelta(days=i) for i in range((p.end - p.start).days + 1))
+    return any(d.weekday() < 5 and not selectors.is_arxiv_holiday(d) for d in days)
+
+
+@dataclass
+class Edition:
+    """A period's shared material, computed once per run: the trending papers and the papers
+    newly announced in it (for category subscriptions)."""
+
+    frequency: str
+    period: periods.Period
+    trending: list[Paper]
+    announced: list[Paper]
+
+    @classmethod
+    def build(cls, frequency: str, p: periods.Period) -> Edition:
+        trending = selectors.ranked(p.start, p.end, "votes")
+        announced = list(
+            Paper.objects.filter(hidden=False, announced__range=(p.start, p.end)).order_by(
+                "-announced", "arxiv_id"
+            )
+        )
+        return cls(frequency, p, trending, announced)
+
+    @property
+    def key(self) -> str:
+        return period_key(self.frequency, self.period)
+
+
+@dataclass
+class Digest:
+    subscriber: Subscriber
+    edition: Edition
+    trending: list[Paper] = field(default_factory=list)
+    in_categories: list[Paper] = field(default_factory=list)
+
+    @property
+    def papers(self) -> list[Paper]:
+        return self.trending + self.in_categories
+
+    @property
+    def empty(self) -> bool:
+        return not self.papers
+
+
+def compose(subscriber: Subscriber, edition: Edition, already_sent: set[int]) -> Digest:
+    """The subscriber's digest: trending papers and new papers of their categories, leaving
+    out every paper this person was sent before."""
+    digest = Digest(subscriber, edition)
+    seen = set(already_sent)
+    if subscriber.wants_trending:
+        digest.trending = _take(edition.trending, seen, TRENDING_PER_DIGEST)
+    if subscriber.categories:
+        wanted = set(subscriber.categories)
+        matching = [p for p in edition.announced if wanted & set(p.categories)]
+        digest.in_categories = _take(matching, seen, CATEGORY_PAPERS_PER_DIGEST)
+    return digest
+
+
+def _take(papers: list[Paper], seen: set[int], limit: int) -> list[Paper]:
+    chosen = []
+    for p in papers:
+        if p.pk not in seen:
+            chosen.append(p)
+            seen.add(p.pk)
+            if len(chosen) == limit:
+                break
+    return chosen
+
+
+def unsubscribe_url(subscriber: Subscriber) -> str:
+    token = signing.dumps(subscriber.pk, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.DAILYPAPERS_SITE_URL}/digest/unsubscribe/{token}"
+
+
+def message_id(subscriber: Subscriber, key: str) -> str:
+    """Stable per subscriber and period: a resend after a crash carries the same id, which
+    mail servers and clients use to drop the duplicate."""
+    host = urlparse(settings.DAILYPAPERS_SITE_URL).hostname or "localhost"
+    return f"<digest.{key.replace(':', '.')}.{subscriber.pk}@{host}>"
+
+
+def render(digest: Digest) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a digest."""
+    p = digest.edition.period
+    context = {
+        "digest": digest,
+        "period": p,
+        "site": settings.DAILYPAPERS_SITE_URL,
+        "unsubscribe_url": unsubscribe_url(digest.subscriber),
+    }
+    label = p.title if p.kind == "week" else f"{p.start:%A %-d %B %Y}"
+    subject = f"Trending papers · {label}"
+    return (
+        subject,
+        render_to_string("digest/email.txt", context),
+        render_to_string("digest/email.html", context),
+    )
+
+
+def build_message(digest: Digest, message_id_value: str) -> EmailMultiAlternatives:
+    subject, text, html = render(digest)
+    link = unsubscribe_url(digest.subscriber)
+    msg = EmailMultiAlternatives(
+        subject,
+        text,
+        to=[digest.subscriber.email],
+        headers={
+            "Message-ID": message_id_value,
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058
+            "List-Id": "dailypapers digest <digest.dailypapers>",
+        },
+    )
+    msg.attach_alternative(html, "text/html")
+    return msg

@@ -1,0 +1,88 @@
+"""Subscribing and unsubscribing (double opt-in for addresses, direct for verified members)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import signing
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from . import compose
+from .models import Subscriber
+
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+
+
+class DigestError(Exception):
+    pass
+
+
+def subscribe(email: str, frequency: str) -> None:
+    """Ask an address to confirm its subscription. The page answers the same whether or not
+    the address is subscribed already; an active subscriber gets a note instead."""
+    email = email.strip().lower()
+    sub, _ = Subscriber.objects.get_or_create(email=email, defaults={"frequency": frequency})
+    if sub.active:
+        _mail(email, "already_subscribed", {"sub": sub})
+        return
+    sub.frequency, sub.unsubscribed_at = frequency, None
+    sub.save(update_fields=["frequency", "unsubscribed_at"])
+    token = signing.dumps(sub.pk, salt=compose.CONFIRM_SALT)
+    link = f"{settings.DAILYPAPERS_SITE_URL}/digest/confirm/{token}"
+    _mail(email, "confirm", {"sub": sub, "link": link})
+
+
+def confirm(token: str) -> Subscriber:
+    try:
+        pk = signing.loads(token, salt=compose.CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        raise DigestError("This confirmation link is not valid or has expired.") from None
+    sub = Subscriber.objects.filter(pk=pk).first()
+    if sub is None:
+        raise DigestError("This confirmation link is not valid or has expired.")
+    sub.confirmed_at, sub.unsubscribed_at, sub.disabled_reason = timezone.now(), None, ""
+    sub.failures = 0
+    sub.save()
+    return sub
+
+
+def subscribe_member(
+    user: AbstractBaseUser, frequency: str, wants_trending: bool, categories: list[str]
+) -> Subscriber:
+    """A verified member's own subscription: their address is confirmed already."""
+    sub = (
+        Subscriber.objects.filter(user=user).first()
+        or Subscriber.objects.filter(email=user.email.lower()).first()
+    )
+    sub = sub or Subscriber(email=user.email.lower())
+    sub.user, sub.frequency = user, frequency
+    sub.wants_trending, sub.categories = wants_trending, categories
+    sub.confirmed_at = sub.confirmed_at or timezone.now()
+    sub.unsubscribed_at = None
+    sub.save()
+    return sub
+
+
+def subscriber_for_unsubscribe(token: str) -> Subscriber:
+    try:
+        pk = signing.loads(token, salt=compose.UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        raise DigestError("This unsubscribe link is not valid.") from None
+    sub = Subscriber.objects.filter(pk=pk).first()
+    if sub is None:
+        raise DigestError("This unsubscribe link is not valid.")
+    return sub
+
+
+def unsubscribe(sub: Subscriber) -> None:
+    if sub.unsubscribed_at is None:
+        sub.unsubscribed_at = timezone.now()
+        sub.save(update_fields=["unsubscribed_at"])
+
+
+def _mail(to: str, template: str, context: dict[str, object]) -> None:
+    context = {**context, "site": settings.DAILYPAPERS_SITE_URL}
+    subject = render_to_string(f"digest/mail/{template}_subject.txt", context).strip()
+    send_mail(subject, render_to_string(f"digest/mail/{template}.txt", context), None, [to])
