@@ -3,46 +3,24 @@ mail, verify, submit a paper, upvote it, comment, find it on today's page and on
 log out. Screenshots of every step land in test-artifacts/screenshots/community-*.png."""
 
 import datetime as dt
-import email
-import email.policy
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from tests.factories import paper
+from tests.smtp import Inbox, SmtpServer
 from tests.test_browser import SHOTS, browser  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-class Inbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture
 def smtp(settings):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    yield inbox
-    controller.stop()
+    with SmtpServer(Inbox()) as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        yield server.inbox
 
 
 def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, smtp, settings):  # noqa: F811

@@ -184,7 +184,11 @@ def _deliver(connection, message, tries: int = 3) -> None:
             connection.send_messages([message])
             return
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipient refused: {exc.recipients}") from None
+            codes = [code for code, _ in exc.recipients.values()]
+            if min(codes) >= 500:
+                raise PermanentFailure(f"recipient refused: {exc.recipients}") from None
+            if attempt == tries:
+                raise
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:
                 raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from None
