@@ -236,4 +236,6 @@ DAILYPAPERS_SUBMIT_DAILY_QUOTA = int(os.environ.get("DAILYPAPERS_SUBMIT_DAILY_QU
 DAILYPAPERS_DIGEST_MAX_ATTEMPTS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", "5"))
 # Permanent failures (5xx) after which an address gets no more digests.
 DAILYPAPERS_DIGEST_MAX_FAILURES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_FAILURES", "3"))
+# Sending processes for a digest run (each with its own SMTP session).
+DAILYPAPERS_DIGEST_WORKERS = int(os.environ.get("DAILYPAPERS_DIGEST_WORKERS", "1"))
 DAILYPAPERS_DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))

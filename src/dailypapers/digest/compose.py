@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from dailypapers.feed import periods, selectors
 from dailypapers.papers.models import Paper
@@ -48,6 +49,7 @@ class Edition:
     period: periods.Period
     trending: list[Paper]
     announced: list[Paper]
+    bodies: dict[tuple, tuple[str, str]] = field(default_factory=dict)  # rendered, by papers
 
     @classmethod
     def build(cls, frequency: str, p: periods.Period) -> Edition:
@@ -118,21 +120,31 @@ def message_id(subscriber: Subscriber, key: str) -> str:
 
 
 def render(digest: Digest) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of a digest."""
-    p = digest.edition.period
-    context = {
-        "digest": digest,
-        "period": p,
+    """Subject, plain text and HTML of a digest.
+
+    The body depends only on the papers, so it is rendered once per edition and list of papers
+    (usually the same for thousands of subscribers); only the footer is personal.
+    """
+    edition, sub = digest.edition, digest.subscriber
+    p = edition.period
+    key = (tuple(x.pk for x in digest.trending), tuple(x.pk for x in digest.in_categories),
+           tuple(sub.categories))  # fmt: skip
+    body = edition.bodies.get(key)
+    if body is None:
+        context = {"digest": digest, "period": p, "site": settings.DAILYPAPERS_SITE_URL}
+        body = edition.bodies[key] = (
+            render_to_string("digest/email_body.txt", context),
+            render_to_string("digest/email_body.html", context),
+        )
+    footer = {
+        "sub": sub,
         "site": settings.DAILYPAPERS_SITE_URL,
-        "unsubscribe_url": unsubscribe_url(digest.subscriber),
+        "unsubscribe_url": unsubscribe_url(sub),
     }
     label = p.title if p.kind == "week" else f"{p.start:%A %-d %B %Y}"
-    subject = f"Trending papers · {label}"
-    return (
-        subject,
-        render_to_string("digest/email.txt", context),
-        render_to_string("digest/email.html", context),
-    )
+    html = render_to_string("digest/email.html", {**footer, "body": mark_safe(body[1])})
+    text = body[0] + render_to_string("digest/email_footer.txt", footer)
+    return f"Trending papers · {label}", text, html
 
 
 def build_message(digest: Digest, message_id_value: str) -> EmailMultiAlternatives:

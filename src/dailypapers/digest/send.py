@@ -1,25 +1,28 @@
 """Sending a period's digests with a ledger, so that no failure sends one twice or skips one.
 
-For each subscriber the run first claims the (subscriber, period) ledger row: a unique row, so
-a second run in parallel skips it. Only then does the mail go out, and the row is marked sent
-in the same transaction as the papers it carried. A run killed between those two steps leaves
-the row "sending"; once its process is gone (or its lease over), the next run sends again with
-the same Message-ID, which receiving servers use to drop the duplicate (SMTP offers nothing
-stronger).
+The run first claims the (subscriber, period) ledger rows: unique rows, so a second run in
+parallel skips the ones it did not claim itself. Only then does the mail go out, and the row is
+marked sent in the same transaction as the papers it carried. A run killed between those two
+steps leaves the row "sending"; once its process is gone (or its lease over), the next run
+sends again with the same Message-ID, which receiving servers use to drop the duplicate (SMTP
+offers nothing stronger).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 import smtplib
 import time
-from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
+import django
 from django.conf import settings
 from django.core.mail import get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models.functions import Mod
 from django.utils import timezone
 
 from dailypapers import processes
@@ -30,7 +33,6 @@ from .models import Delivery, SentPaper, Subscriber
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=10)  # a "sending" row older than this belongs to a dead run
-ME = processes.holder_name()
 
 
 @dataclass
@@ -61,39 +63,75 @@ def send_digests(
     frequency: str,
     period: periods.Period | None = None,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    shard: tuple[int, int] = (0, 1),
 ) -> SendReport:
     """Send (or with ``dry_run`` only compose) the digests of ``period`` (by default the one a
-    digest sent today covers) to every active subscriber of ``frequency``."""
+    digest sent today covers) to every active subscriber of ``frequency``.
+
+    With ``workers`` > 1 the subscribers are split among that many processes, each with its
+    own SMTP session (a run spends most of its time waiting for SMTP replies and building
+    MIME messages, which one Python process does one at a time).
+    """
     period = period or compose.period_for(frequency, timezone.localdate())
+    if workers > 1 and not dry_run:
+        return _in_processes(frequency, period, workers)
     edition = compose.Edition.build(frequency, period)
     report = SendReport(edition.key)
     if not compose.announces(period):
         report.note = "no arXiv announcements in this period: no digest"
         return report
+    index, count = shard
     subscribers = list(
         Subscriber.objects.filter(
             frequency=frequency,
             confirmed_at__isnull=False,
             unsubscribed_at__isnull=True,
             disabled_reason="",
-        ).order_by("pk")
+        )
+        .annotate(shard=Mod("pk", count))
+        .filter(shard=index)
+        .order_by("pk")
     )
     report.subscribers = len(subscribers)
-    ledger = {d.subscriber_id: d for d in Delivery.objects.filter(period=edition.key)}
     sent_before = _sent_papers([s.pk for s in subscribers])
-    connection = None if dry_run else get_connection()
+    if dry_run:
+        for subscriber in subscribers:
+            digest = compose.compose(subscriber, edition, sent_before.get(subscriber.pk, set()))
+            report.empty += digest.empty
+            report.sent += not digest.empty
+        return report
+    mine = _claim_all(subscribers, edition.key)
+    report.already = len(subscribers) - len(mine)
+    connection = get_connection()
+    connection.open()  # one SMTP session for the whole run, not one per message
     try:
-        for n, subscriber in enumerate(subscribers, 1):
-            _send_one(
-                subscriber, edition, ledger.get(subscriber.pk), sent_before, report, connection
-            )
-            if progress and n % 100 == 0:
-                progress(100)
+        for subscriber in subscribers:
+            if subscriber.pk in mine:
+                _send_one(subscriber, edition, mine[subscriber.pk], sent_before, report, connection)
     finally:
-        if connection is not None:
-            connection.close()
+        connection.close()
     return report
+
+
+def _in_processes(frequency: str, period: periods.Period, workers: int) -> SendReport:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=django.setup) as pool:
+        futures = [
+            pool.submit(_send_shard, frequency, period.kind, period.slug, (i, workers))
+            for i in range(workers)
+        ]
+        parts = [f.result() for f in futures]
+    total = SendReport(parts[0].period, note=parts[0].note)
+    for part in parts:
+        for name in ("subscribers", "sent", "empty", "already", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        total.errors += part.errors
+    return total
+
+
+def _send_shard(frequency: str, kind: str, slug: str, shard: tuple[int, int]) -> SendReport:
+    return send_digests(frequency, periods.parse(kind, slug), shard=shard)
 
 
 def _sent_papers(subscriber_ids: list[int]) -> dict[int, set[int]]:
@@ -107,14 +145,6 @@ def _sent_papers(subscriber_ids: list[int]) -> dict[int, set[int]]:
 
 def _send_one(subscriber, edition, row, sent_before, report, connection) -> None:
     digest = compose.compose(subscriber, edition, sent_before.get(subscriber.pk, set()))
-    if connection is None:  # dry run
-        report.sent += 0 if digest.empty else 1
-        report.empty += 1 if digest.empty else 0
-        return
-    row = _claim(subscriber, edition.key, row)
-    if row is None:
-        report.already += 1
-        return
     if digest.empty:
         Delivery.objects.filter(pk=row.pk).update(status=Delivery.Status.EMPTY)
         report.empty += 1
@@ -142,39 +172,60 @@ def _send_one(subscriber, edition, row, sent_before, report, connection) -> None
     report.sent += 1
 
 
-def _claim(subscriber: Subscriber, key: str, row: Delivery | None) -> Delivery | None:
-    """Take the ledger row for this subscriber and period, or None if it is not ours to send:
-    already sent or empty, being sent by a live run, or out of attempts."""
+def _claim_all(subscribers: list[Subscriber], key: str) -> dict[int, Delivery]:
+    """Claim the ledger rows this run will send: new rows in bulk (a row another run inserted
+    first is theirs), and existing rows that failed or whose run died. Claiming ahead is safe:
+    a claimed row that a crash leaves unsent is simply sent by the next run."""
+    ids = [s.pk for s in subscribers]
+    existing = {
+        d.subscriber_id: d for d in Delivery.objects.filter(period=key, subscriber_id__in=ids)
+    }
+    run = processes.holder_name()  # this run's own name: two runs in one process differ too
     now = timezone.now()
-    if row is None:
-        try:
-            with transaction.atomic():
-                return Delivery.objects.create(
-                    subscriber=subscriber,
-                    period=key,
-                    status=Delivery.Status.SENDING,
-                    message_id=compose.message_id(subscriber, key),
-                    attempts=1,
-                    claimed_at=now,
-                    claimed_by=ME,
-                )
-        except IntegrityError:
-            return None  # another run claimed it a moment ago
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                subscriber=s,
+                period=key,
+                status=Delivery.Status.SENDING,
+                message_id=compose.message_id(s, key),
+                attempts=1,
+                claimed_at=now,
+                claimed_by=run,
+            )
+            for s in subscribers
+            if s.pk not in existing
+        ],
+        batch_size=500,
+        ignore_conflicts=True,
+    )
+    mine = {
+        d.subscriber_id: d
+        for d in Delivery.objects.filter(
+            period=key, subscriber_id__in=ids, status=Delivery.Status.SENDING, claimed_by=run
+        )
+    }
+    for sub_id, row in existing.items():
+        if _take_over(row, now, run):
+            mine[sub_id] = row
+    return mine
+
+
+def _take_over(row: Delivery, now: dt.datetime, run: str) -> bool:
+    """Claim an existing row if it still needs sending: it failed, or the run sending it died.
+    Never a row that is sent, empty, being sent by a live run, or out of attempts."""
     if row.status in (Delivery.Status.SENT, Delivery.Status.EMPTY):
-        return None
+        return False
     live = row.claimed_at > now - LEASE and not processes.is_dead(row.claimed_by)
     if row.status == Delivery.Status.SENDING and live:
-        return None  # another run is sending it right now
+        return False
     if row.attempts >= settings.DAILYPAPERS_DIGEST_MAX_ATTEMPTS:
-        return None
+        return False
     # Compare-and-set on the state we read, so that of two runs only one takes it over.
     taken = Delivery.objects.filter(pk=row.pk, status=row.status, claimed_at=row.claimed_at).update(
-        status=Delivery.Status.SENDING, claimed_at=now, attempts=row.attempts + 1
+        status=Delivery.Status.SENDING, claimed_at=now, claimed_by=run, attempts=row.attempts + 1
     )
-    if not taken:
-        return None
-    row.refresh_from_db()
-    return row
+    return bool(taken)
 
 
 def _deliver(connection, message, tries: int = 3) -> None:

@@ -1,5 +1,6 @@
 """Scheduled digest runs (see settings.DAILYPAPERS_SCHEDULE)."""
 
+from django.conf import settings
 from django_tasks import task
 
 from .send import send_digests
@@ -7,9 +8,9 @@ from .send import send_digests
 
 @task()
 def send_daily() -> str:
-    return send_digests("daily").summary()
+    return send_digests("daily", workers=settings.DAILYPAPERS_DIGEST_WORKERS).summary()
 
 
 @task()
 def send_weekly() -> str:
-    return send_digests("weekly").summary()
+    return send_digests("weekly", workers=settings.DAILYPAPERS_DIGEST_WORKERS).summary()

@@ -20,15 +20,23 @@ class Command(BaseCommand):
             "--period", help="YYYY-MM-DD (daily) or YYYY-Www (weekly); default: the last one"
         )
         send.add_argument("--dry-run", action="store_true", help="compose and count, send none")
+        send.add_argument(
+            "--workers",
+            type=int,
+            default=settings.DAILYPAPERS_DIGEST_WORKERS,
+            help="sending processes (default $DAILYPAPERS_DIGEST_WORKERS or 1)",
+        )
 
-    def handle(self, *args, frequency: str, period: str | None, dry_run: bool, **options):
+    def handle(
+        self, *args, frequency: str, period: str | None, dry_run: bool, workers: int, **options
+    ):
         chosen = None
         if period:
             try:
                 chosen = periods.parse("date" if frequency == "daily" else "week", period)
             except periods.BadPeriod as exc:
                 raise CommandError(str(exc)) from None
-        report = send_digests(frequency, chosen, dry_run=dry_run)
+        report = send_digests(frequency, chosen, dry_run=dry_run, workers=workers)
         for address, error in report.errors[:50]:
             self.stderr.write(f"{address}: {error}")
         prefix = "[dry run] " if dry_run else ""
