@@ -103,6 +103,8 @@ def send_digests(
         return report
     mine = _claim_all(subscribers, edition.key)
     report.already = len(subscribers) - len(mine)
+    if not mine:
+        return report  # nothing to send: no SMTP session needed
     connection = get_connection()
     connection.open()  # one SMTP session for the whole run, not one per message
     try:
