@@ -43,7 +43,7 @@ def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_role("link", name="Create an account").click()
-    page.get_by_label("Email").fill("grace@example.org")
+    page.get_by_label("Email", exact=True).fill("grace@example.org")
     page.get_by_label("Display name").fill("grace")
     page.get_by_label("Password").fill("compilers are fun 1952")
     shot("1-signup")

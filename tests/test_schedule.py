@@ -33,12 +33,17 @@ def test_latest_slot_reads_cron_in_the_jobs_time_zone():
 
 
 def test_tick_enqueues_each_slot_once_and_catches_up_after_downtime():
-    assert sorted(scheduler.tick(at("2026-01-07T02:00"))) == ["fetch-new", "harvest-oai"]
+    every = ["digest-daily", "digest-weekly", "fetch-new", "harvest-oai"]
+    assert sorted(scheduler.tick(at("2026-01-07T02:00"))) == every
     assert scheduler.tick(at("2026-01-07T02:30")) == []  # same slots: nothing new
-    assert scheduler.tick(at("2026-01-08T02:00")) == ["fetch-new", "harvest-oai"]
+    assert sorted(scheduler.tick(at("2026-01-08T08:00"))) == [
+        "digest-daily",
+        "fetch-new",
+        "harvest-oai",
+    ]
     # down over the weekend: one catch-up run on Monday morning, not one per missed slot
-    assert scheduler.tick(at("2026-01-12T12:00")) == ["fetch-new", "harvest-oai"]
-    assert ScheduledRun.objects.count() == DBTaskResult.objects.count() == 6
+    assert sorted(scheduler.tick(at("2026-01-12T12:00"))) == every
+    assert ScheduledRun.objects.count() == DBTaskResult.objects.count() == 11
 
 
 def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client):
@@ -58,7 +63,8 @@ def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client
 
     runs = dict(IngestRun.objects.values_list("kind", "status"))
     assert runs == {"rss": "succeeded", "oai": "succeeded"}
-    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+    # the two ingest jobs and the two digests (nobody subscribed: nothing sent)
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 4
     html = client.get("/papers/date/2026-09-24").content.decode()
     assert 'href="/papers/2609.26811"' in html  # a new cs.LG paper, featured by the rule
     assert client.get("/papers/2609.26811").status_code == 200
