@@ -49,3 +49,14 @@ def fresh_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server for the test; Django sends through it. Yields its Inbox."""
+    from tests.smtp import Inbox, SmtpServer
+
+    with SmtpServer(Inbox()) as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        yield server.inbox

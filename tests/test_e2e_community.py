@@ -9,18 +9,9 @@ import pytest
 from django.utils import timezone
 
 from tests.factories import paper
-from tests.smtp import Inbox, SmtpServer
 from tests.test_browser import SHOTS, browser  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def smtp(settings):
-    with SmtpServer(Inbox()) as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        yield server.inbox
 
 
 def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, smtp, settings):  # noqa: F811

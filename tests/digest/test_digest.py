@@ -18,7 +18,6 @@ from dailypapers.digest.models import Delivery, Subscriber
 from dailypapers.digest.send import send_digests
 from dailypapers.feed import periods
 from tests.factories import feature, member, paper
-from tests.smtp import Inbox, SmtpServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,14 +25,10 @@ MON, TUE = dt.date(2025, 9, 8), dt.date(2025, 9, 9)
 SAT = dt.date(2025, 9, 13)
 
 
-@pytest.fixture
-def smtp(settings):
-    with SmtpServer(Inbox()) as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
-        settings.DAILYPAPERS_SITE_URL = "https://papers.example.org"
-        settings.DAILYPAPERS_DIGEST_RETRY_DELAY = 0.01
-        yield server.inbox
+@pytest.fixture(autouse=True)
+def site(settings):
+    settings.DAILYPAPERS_SITE_URL = "https://papers.example.org"
+    settings.DAILYPAPERS_DIGEST_RETRY_DELAY = 0.01
 
 
 def subscriber(email: str, frequency: str = "daily", **fields) -> Subscriber:
