@@ -1,6 +1,7 @@
 """Import every shared arXiv dump into a fresh SQLite database; print papers/s and peak memory.
 
-Usage: python bench/import_arxiv.py [DATA_DIR]   (default: ../shared/data)
+Usage: python bench/import_arxiv.py [DATA_DIR]   (default: ../shared/data; WORKERS=n parsing
+processes, default 2)
 Last line: {"papers": ..., "papers_per_s": ..., "peak_rss_mb": ..., ...}
 """
 
@@ -33,7 +34,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
-    report = dumps.import_dumps("arxiv", paths)
+    report = dumps.import_dumps("arxiv", paths, workers=int(os.environ.get("WORKERS", "2")))
     seconds = time.perf_counter() - start
     papers = Paper.objects.count()
     print(f"{report.summary()} in {seconds:.1f} s", file=sys.stderr)

@@ -299,3 +299,9 @@ def test_moderators_hide_and_ban_in_the_admin_with_an_audit_trail(admin_client, 
     log = list(LogEntry.objects.values_list("user__username", "change_message"))
     assert log.count(("admin", "banned member")) == 1 and ("admin", "hid") in log
     assert admin_client.get("/admin/admin/logentry/").status_code == 200
+
+
+def test_operators_created_on_the_command_line_can_take_part(admin_client):
+    p = recent()
+    admin_client.post(f"/vote/{p.pk}", {"action": "up"})
+    assert Vote.objects.filter(paper=p).count() == 1

@@ -71,6 +71,9 @@ def parse(text: str) -> ArxivId:
     if not isinstance(text, str):
         raise InvalidArxivId(f"expected text, got {type(text).__name__}")
     raw = text.strip()
+    new = _NEW.fullmatch(raw)
+    if new:  # the common case (bulk imports): a bare new-style id
+        return _checked_new(new, text)
     if not raw:
         raise InvalidArxivId("empty arXiv id")
     if len(raw) > 200:
