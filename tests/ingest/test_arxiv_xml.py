@@ -261,7 +261,7 @@ def test_oai_arxiv_prefix_real_listrecords():
     assert (table.doi, table.comments) == ("10.1103/bppp-53g1", "5 pages")
     assert table.license == "http://creativecommons.org/publicdomain/zero/1.0/"
     assert table.abstract.startswith("Mendeleev's periodic table successfully groups")
-    assert "``Coulomb splittings'' between" in table.abstract
+    assert "“Coulomb splittings” between" in table.abstract  # TeX quotes made typographic
 
     turing = page.records[1]
     assert turing.authors == ["Magnus F Ivarsen"]

@@ -28,6 +28,12 @@ from dailypapers.ingest.records import (
         ("Dvo\\v{r}\\'ak", "Dvořák"),
         ("no macros here", "no macros here"),
         ("price $\\'e$ stays math", "price $\\'e$ stays math"),
+        (
+            "a novel ``Behavioral Fingerprinting'' framework",
+            "a novel “Behavioral Fingerprinting” framework",
+        ),
+        ("the ``$f''(x)$'' term", "the “$f''(x)$” term"),
+        ("G\\\"odel's f'' stays", "Gödel's f'' stays"),
     ],
 )
 def test_latex_accents_become_unicode(tex, text):

@@ -118,17 +118,21 @@ def _accent(m: re.Match[str]) -> str:
 
 
 def latex_to_unicode(text: str) -> str:
-    """Turn LaTeX accent macros (``Bal\\'azs``, ``G{\\"o}del``, ``\\c{C}``) into Unicode.
+    """Turn LaTeX accent macros (``Bal\\'azs``, ``G{\\"o}del``, ``\\c{C}``) and TeX quotes
+    into Unicode.
 
-    Only text-mode accents are touched; math (``$...$``) is left for KaTeX.
+    Only text outside math is touched; math (``$...$``) is left for KaTeX.
     """
-    if "\\" not in text:
+    if "\\" not in text and "``" not in text:
         return text
+    quotes = "``" in text  # ``TeX quotes''; without an opening ``, a '' (f'') stays
     parts = text.split("$")
     for i in range(0, len(parts), 2):  # even parts are outside math
-        parts[i] = _LETTER_RE.sub(
-            lambda m: _LETTERS[m.group("name")], _ACCENT_RE.sub(_accent, parts[i])
-        )
+        part = _ACCENT_RE.sub(_accent, parts[i])
+        part = _LETTER_RE.sub(lambda m: _LETTERS[m.group("name")], part)
+        if quotes:
+            part = part.replace("``", "\u201c").replace("''", "\u201d")
+        parts[i] = part
     return "$".join(parts)
 
 
