@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
 from dailypapers.feed.models import Featured
 from dailypapers.papers.models import Paper
@@ -84,7 +84,3 @@ def profile(username: str):
         "-member_upvotes__created_at"
     )[:100]
     return {"member": user, "submissions": submissions, "upvoted": upvoted}
-
-
-def recent_comments_by(user: AbstractBaseUser) -> QuerySet[Comment]:
-    return Comment.objects.filter(user=user, hidden=False).select_related("paper")[:50]

@@ -30,7 +30,6 @@ class WriteCounts:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    featured: int = 0
 
 
 def upsert_papers(
@@ -107,11 +106,7 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
     counts.created, counts.updated = len(to_create), len(to_update)
     ids = {ident: row["pk"] for ident, row in existing.items()}
     if to_create and want_ids:
-        ids.update(
-            Paper.objects.filter(arxiv_id__in=[i for i, _ in to_create]).values_list(
-                "arxiv_id", "pk"
-            )
-        )
+        ids.update(paper_ids(i for i, _ in to_create))
     return counts, ids
 
 

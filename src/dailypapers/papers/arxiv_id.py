@@ -54,10 +54,6 @@ class ArxivId:
         return self.id if self.version is None else f"{self.id}v{self.version}"
 
     @property
-    def is_old_style(self) -> bool:
-        return "/" in self.id
-
-    @property
     def abs_url(self) -> str:
         return f"https://arxiv.org/abs/{self}"
 
@@ -100,14 +96,6 @@ def parse(text: str) -> ArxivId:
 def normalize(text: str) -> str:
     """The versionless canonical id for any accepted form (the corpus key)."""
     return parse(text).id
-
-
-def is_valid(text: str) -> bool:
-    try:
-        parse(text)
-    except InvalidArxivId:
-        return False
-    return True
 
 
 def _version(match: re.Match[str], text: str) -> int | None:
