@@ -10,16 +10,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dailypapers.feed import services as feed_services
 from dailypapers.feed.models import Featured
 from dailypapers.ingest import arxiv
 from dailypapers.ingest.arxiv_client import ArxivError
+from dailypapers.mail import send_templated
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
@@ -52,7 +51,7 @@ def sign_up(email: str, username: str, password: str) -> None:
     email = User.objects.normalize_email(email).strip()
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
-        _mail(existing.email, "account_exists", {"user": existing})
+        send_templated(existing.email, "community/mail/account_exists", {"user": existing})
         return
     with transaction.atomic():
         user = User.objects.create_user(username=username, email=email, password=password)
@@ -65,7 +64,11 @@ def send_verification(user: AbstractBaseUser, new_email: str | None = None) -> N
     address = new_email or user.email
     token = signing.dumps({"user": user.pk, "email": address}, salt=VERIFY_SALT)
     link = f"{settings.DAILYPAPERS_SITE_URL}/accounts/verify/{token}"
-    _mail(address, "verify_email", {"user": user, "link": link, "changing": bool(new_email)})
+    send_templated(
+        address,
+        "community/mail/verify_email",
+        {"user": user, "link": link, "changing": bool(new_email)},
+    )
 
 
 def verify_email(token: str) -> AbstractBaseUser:
@@ -100,16 +103,9 @@ def request_email_change(user: AbstractBaseUser, new_email: str) -> None:
     owner = User.objects.filter(email__iexact=new_email).first()
     if owner is not None:
         if owner.pk != user.pk:
-            _mail(owner.email, "account_exists", {"user": owner})
+            send_templated(owner.email, "community/mail/account_exists", {"user": owner})
         return
     send_verification(user, new_email)
-
-
-def _mail(to: str, template: str, context: dict[str, object]) -> None:
-    context = {**context, "site": settings.DAILYPAPERS_SITE_URL}
-    subject = render_to_string(f"community/mail/{template}_subject.txt", context).strip()
-    body = render_to_string(f"community/mail/{template}.txt", context)
-    send_mail(subject, body, None, [to])
 
 
 # --- submissions ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def period_key(frequency: str, p: periods.Period) -> str:
 def announces(p: periods.Period) -> bool:
     """Whether arXiv announced anything in the period (no daily digest on other days)."""
     days = (p.start + dt.timedelta(days=i) for i in range((p.end - p.start).days + 1))
-    return any(d.weekday() < 5 and not selectors.is_arxiv_holiday(d) for d in days)
+    return any(selectors.is_announcement_day(d) for d in days)
 
 
 @dataclass

@@ -153,13 +153,9 @@ def _send_one(subscriber, edition, row, sent_before, report, connection) -> None
         return
     try:
         _deliver(connection, compose.build_message(digest, row.message_id))
-    except PermanentFailure as exc:
-        _fail(row, subscriber, str(exc), permanent=True)
-        report.failed += 1
-        report.errors.append((subscriber.email, str(exc)))
-        return
-    except (smtplib.SMTPException, OSError) as exc:
-        _fail(row, subscriber, f"{type(exc).__name__}: {exc}", permanent=False)
+    except (PermanentFailure, smtplib.SMTPException, OSError) as exc:
+        permanent = isinstance(exc, PermanentFailure)
+        _fail(row, subscriber, str(exc) if permanent else f"{type(exc).__name__}: {exc}", permanent)
         report.failed += 1
         report.errors.append((subscriber.email, str(exc)))
         return

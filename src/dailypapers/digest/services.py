@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.utils import timezone
+
+from dailypapers.mail import send_templated
 
 from . import compose
 from .models import Subscriber
@@ -25,13 +25,13 @@ def subscribe(email: str, frequency: str) -> None:
     email = email.strip().lower()
     sub, _ = Subscriber.objects.get_or_create(email=email, defaults={"frequency": frequency})
     if sub.active:
-        _mail(email, "already_subscribed", {"sub": sub})
+        send_templated(email, "digest/mail/already_subscribed", {"sub": sub})
         return
     sub.frequency, sub.unsubscribed_at = frequency, None
     sub.save(update_fields=["frequency", "unsubscribed_at"])
     token = signing.dumps(sub.pk, salt=compose.CONFIRM_SALT)
     link = f"{settings.DAILYPAPERS_SITE_URL}/digest/confirm/{token}"
-    _mail(email, "confirm", {"sub": sub, "link": link})
+    send_templated(email, "digest/mail/confirm", {"sub": sub, "link": link})
 
 
 def confirm(token: str) -> Subscriber:
@@ -80,9 +80,3 @@ def unsubscribe(sub: Subscriber) -> None:
     if sub.unsubscribed_at is None:
         sub.unsubscribed_at = timezone.now()
         sub.save(update_fields=["unsubscribed_at"])
-
-
-def _mail(to: str, template: str, context: dict[str, object]) -> None:
-    context = {**context, "site": settings.DAILYPAPERS_SITE_URL}
-    subject = render_to_string(f"digest/mail/{template}_subject.txt", context).strip()
-    send_mail(subject, render_to_string(f"digest/mail/{template}.txt", context), None, [to])

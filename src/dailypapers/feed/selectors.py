@@ -97,6 +97,11 @@ def why_empty(day: dt.date) -> Quiet:
     )
 
 
+def is_announcement_day(day: dt.date) -> bool:
+    """Whether arXiv announces new papers on ``day``: weekdays that are not holidays."""
+    return day.weekday() < 5 and not is_arxiv_holiday(day)
+
+
 def is_arxiv_holiday(day: dt.date) -> bool:
     """Christmas and New Year's Day every year, plus the dates the operator configured."""
     return (day.month, day.day) in {(12, 25), (1, 1)} or (
