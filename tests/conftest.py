@@ -4,17 +4,32 @@ scripts/run_tests.py runs them on both."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 SHARED_DATA = Path(
     os.environ.get(
         "DAILYPAPERS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
     )
 )
+
+
+def run_command(*args: object) -> tuple[str, str]:
+    """Run a management command in-process; its stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*map(str, args), stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def import_files(fmt: str, *paths: object) -> tuple[str, str]:
+    """`dailypapers import FORMAT PATH...`; its stdout and stderr."""
+    return run_command("import", fmt, *paths)
 
 
 def shared_data(*parts: str) -> Path:
@@ -60,3 +75,25 @@ def smtp(settings):
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
         yield server.inbox
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("DAILYPAPERS_ARTIFACTS", "test-artifacts")) / "screenshots"
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
+    # calls from the test (fixtures, database teardown) unless told the thread is not async.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (make setup-test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield b
+        b.close()

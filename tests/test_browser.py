@@ -2,37 +2,15 @@
 holds on a phone, and screenshots are kept in test-artifacts/screenshots for people to look at."""
 
 import datetime as dt
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHOTS
 from tests.factories import feature, paper
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("DAILYPAPERS_ARTIFACTS", "test-artifacts")) / "screenshots"
 DAY = dt.date(2025, 9, 8)
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
-    # calls from the test (fixtures, database teardown) unless told the thread is not async.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (make setup-test installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
 
 
 @pytest.fixture

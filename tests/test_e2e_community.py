@@ -8,13 +8,13 @@ import re
 import pytest
 from django.utils import timezone
 
+from tests.conftest import SHOTS
 from tests.factories import paper
-from tests.test_browser import SHOTS, browser  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, smtp, settings):  # noqa: F811
+def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, smtp, settings):
     settings.DAILYPAPERS_SITE_URL = live_server.url
     paper(
         "2511.01234",

@@ -8,15 +8,15 @@ import pytest
 
 from dailypapers.digest.send import send_digests
 from dailypapers.feed import periods
+from tests.conftest import SHOTS
 from tests.factories import feature, paper
 from tests.smtp import Inbox, SmtpServer
-from tests.test_browser import SHOTS, browser  # noqa: F401 - the browser fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DAY = dt.date(2025, 9, 8)
 
 
-def test_subscribe_confirm_read_and_unsubscribe(browser, live_server, settings):  # noqa: F811
+def test_subscribe_confirm_read_and_unsubscribe(browser, live_server, settings):
     settings.DAILYPAPERS_SITE_URL = live_server.url
     for i, (title, votes) in enumerate(
         [

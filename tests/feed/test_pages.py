@@ -145,3 +145,11 @@ def test_html_in_titles_and_abstracts_is_shown_as_text(client):
     html = client.get("/papers/date/2025-09-08").content.decode()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+@override_settings(DAILYPAPERS_PAGE_SIZE=2)
+def test_pager_links_keep_the_sort(client):
+    for votes in range(3):
+        feature(paper(), MON, upvotes=votes)
+    html = client.get("/papers/date/2025-09-08?sort=new").content.decode()
+    assert 'href="?sort=new&amp;page=2"' in html and "Page 1 of 2" in html

@@ -4,14 +4,13 @@ injecting arXiv's failures. A fake clock makes waiting instant and measurable.""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import itertools
 import re
 import threading
 
 import httpx
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from django.db import connection
 from django.test import override_settings
 
@@ -21,7 +20,7 @@ from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError, RateLimiter
 from dailypapers.ingest.models import HarvestState, IngestRun
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import shared_data
+from tests.conftest import run_command, shared_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -234,12 +233,6 @@ def test_a_crashed_holder_keeps_the_slot_only_until_its_lease_ends(clock):
 
 
 # --- the commands -----------------------------------------------------------------------------
-
-
-def run_command(*args: str) -> tuple[str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    call_command(*args, stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
 
 
 def test_fetch_ids_command(replay, settings):

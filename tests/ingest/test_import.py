@@ -1,16 +1,16 @@
 """Importing dumps end to end into the real database: what lands, what is skipped and why."""
 
 import datetime as dt
-import io
 import json
 import re
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from dailypapers.feed.models import Featured
 from dailypapers.ingest import dumps
 from dailypapers.papers.models import Paper
+from tests.conftest import import_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 UTC = dt.UTC
@@ -38,15 +38,9 @@ def kaggle(ident="2401.01234", versions=("v1",), **extra):
     }
 
 
-def run(fmt, *paths):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("import", fmt, *map(str, paths), stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
 def test_kaggle_record_lands_with_every_field(write_jsonl):
     path = write_jsonl("snap.json", [kaggle(versions=("v1", "v2"))])
-    out, err = run("arxiv", path)
+    out, err = import_files("arxiv", path)
 
     assert "read 1, created 1, updated 0, unchanged 0, skipped 0" in out
     assert err == ""
@@ -68,23 +62,23 @@ def test_kaggle_record_lands_with_every_field(write_jsonl):
 
 def test_reimport_changes_nothing(write_jsonl):
     path = write_jsonl("snap.json.gz", [kaggle(), kaggle("2401.00002")], gz=True)
-    run("arxiv", path)
+    import_files("arxiv", path)
     before = list(Paper.objects.order_by("arxiv_id").values())
 
-    out, _ = run("arxiv", path)
+    out, _ = import_files("arxiv", path)
 
     assert "read 2, created 0, updated 0, unchanged 2, skipped 0" in out
     assert list(Paper.objects.order_by("arxiv_id").values()) == before
 
 
 def test_newer_version_updates_the_row_and_an_older_one_does_not(write_jsonl):
-    run("arxiv", write_jsonl("v1.json", [kaggle(title="Old title")]))
-    out, _ = run("arxiv", write_jsonl("v3.json", [kaggle(versions=("v1", "v2", "v3"))]))
+    import_files("arxiv", write_jsonl("v1.json", [kaggle(title="Old title")]))
+    out, _ = import_files("arxiv", write_jsonl("v3.json", [kaggle(versions=("v1", "v2", "v3"))]))
     assert "updated 1" in out
     p = Paper.objects.get()
     assert (p.version, p.title) == (3, "On the Analytical Engine")
 
-    out, _ = run("arxiv", write_jsonl("v1-again.json", [kaggle(title="Old title")]))
+    out, _ = import_files("arxiv", write_jsonl("v1-again.json", [kaggle(title="Old title")]))
     assert "updated 0, unchanged 1" in out
     assert Paper.objects.get().title == "On the Analytical Engine"
 
@@ -99,8 +93,8 @@ def test_a_source_without_versions_only_fills_missing_fields(write_jsonl):
         "abstract": "Other abstract.",
         "listing_dates": ["2024-01-05", "2024-01-03"],
     }
-    run("arxiv", write_jsonl("snap.json", [kaggle()]))
-    run("arxiv", write_jsonl("listing.jsonl", [listing]))
+    import_files("arxiv", write_jsonl("snap.json", [kaggle()]))
+    import_files("arxiv", write_jsonl("listing.jsonl", [listing]))
 
     p = Paper.objects.get()
     assert p.title == "On the Analytical Engine"  # kept: the listing is not newer
@@ -109,7 +103,7 @@ def test_a_source_without_versions_only_fills_missing_fields(write_jsonl):
 
 def test_same_id_twice_in_one_batch_is_one_paper(write_jsonl):
     path = write_jsonl("dup.json", [kaggle(), kaggle(versions=("v1", "v2"))])
-    out, _ = run("arxiv", path)
+    out, _ = import_files("arxiv", path)
     assert "read 2, created 1" in out
     assert Paper.objects.get().version == 2
 
@@ -130,7 +124,7 @@ def test_malformed_lines_are_reported_and_skipped_while_the_rest_lands(write_jso
             kaggle("2401.00006"),
         ],
     )
-    out, err = run("arxiv", path)
+    out, err = import_files("arxiv", path)
 
     assert "read 10, created 3, updated 0, unchanged 0, skipped 7" in out
     assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == [
@@ -150,14 +144,14 @@ def test_malformed_lines_are_reported_and_skipped_while_the_rest_lands(write_jso
 
 def test_summary_groups_skip_reasons(write_jsonl):
     path = write_jsonl("bad.jsonl", ["{", "{", kaggle()])
-    _, err = run("arxiv", path)
+    _, err = import_files("arxiv", path)
     assert "skipped, by reason:" in err
     assert re.search(r"^\s+2\s+invalid JSON", err, re.MULTILINE)
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match=r"no such file: .*nope\.json"):
-        run("arxiv", tmp_path / "nope.json")
+        import_files("arxiv", tmp_path / "nope.json")
 
 
 def test_workers_and_inline_parsing_give_the_same_result(write_jsonl):
@@ -192,7 +186,7 @@ def hf_item(ident="2509.04664", upvotes=27, comments=1, submitted="2025-09-08T01
 
 def test_hf_archive_line_features_papers_on_its_date(write_jsonl):
     line = {"date": "2025-09-09", "papers": [hf_item(), hf_item("2509.00001", upvotes=3)]}
-    out, err = run("hf-daily", write_jsonl("daily.jsonl.gz", [line], gz=True))
+    out, err = import_files("hf-daily", write_jsonl("daily.jsonl.gz", [line], gz=True))
 
     assert "read 2, created 2, updated 0, unchanged 0, skipped 0, featured 2" in out
     assert err == ""
@@ -212,7 +206,7 @@ def test_hf_api_response_featured_day_comes_from_submitted_on_daily(tmp_path):
     items = [hf_item(), hf_item("2509.00002", submitted=None)]
     path.write_text(json.dumps(items, indent=2))
 
-    out, _ = run("hf-daily", path)
+    out, _ = import_files("hf-daily", path)
 
     assert "created 2" in out
     days = dict(Featured.objects.values_list("paper__arxiv_id", "day"))
@@ -225,12 +219,12 @@ def test_hf_api_response_featured_day_comes_from_submitted_on_daily(tmp_path):
 def test_hf_reimport_is_idempotent_and_counts_only_grow(write_jsonl):
     first = write_jsonl("a.jsonl", [{"date": "2025-09-08", "papers": [hf_item(upvotes=10)]}])
     later = write_jsonl("b.jsonl", [{"date": "2025-09-08", "papers": [hf_item(upvotes=30)]}])
-    run("hf-daily", first)
-    out, _ = run("hf-daily", first)
+    import_files("hf-daily", first)
+    out, _ = import_files("hf-daily", first)
     assert "unchanged 1, skipped 0" in out and "featured" not in out
 
-    run("hf-daily", later)
-    run("hf-daily", first)  # an older capture does not lower the count
+    import_files("hf-daily", later)
+    import_files("hf-daily", first)  # an older capture does not lower the count
     assert Featured.objects.get().imported_upvotes == 30
 
 
@@ -240,7 +234,7 @@ def test_hf_bad_items_are_skipped_with_their_location(write_jsonl):
     line = {"date": "2025-09-08", "papers": [hf_item(), {"nope": 1}, bad_paper]}
     path = write_jsonl("d.jsonl", [line, {"date": "someday", "papers": []}])
 
-    out, err = run("hf-daily", path)
+    out, err = import_files("hf-daily", path)
 
     assert "read 4, created 1, updated 0, unchanged 0, skipped 3, featured 1" in out
     assert f"{path}:1 item 1: missing 'paper' object" in err

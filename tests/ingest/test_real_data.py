@@ -1,29 +1,21 @@
 """Imports of the real dumps in ../shared/data (skipped, with a message, where it is absent)."""
 
 import gzip
-import io
 import json
 import re
 
 import pytest
-from django.core.management import call_command
 
 from dailypapers.feed.models import Featured
 from dailypapers.papers.models import Paper
-from tests.conftest import shared_data
+from tests.conftest import import_files, shared_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def run(fmt, *paths):
-    out, err = io.StringIO(), io.StringIO()
-    call_command("import", fmt, *map(str, paths), stdout=out, stderr=err)
-    return out.getvalue(), err.getvalue()
-
-
 def test_kaggle_snapshot_sample_imports_completely():
     path = shared_data("arxiv-kaggle-snapshot-sample", "arxiv-metadata-oai-snapshot.head200.jsonl")
-    out, err = run("arxiv", path)
+    out, err = import_files("arxiv", path)
     assert "read 200, created 200, updated 0, unchanged 0, skipped 0" in out, err
     first = Paper.objects.get(arxiv_id="0704.0001")
     assert first.authors[0] == "C. Balázs"
@@ -38,7 +30,7 @@ def test_first_part_of_each_arxiv_dump_imports_without_skips():
         shared_data("arxiv-cs-meta-1990-2019", "part-000.jsonl.gz"),
         shared_data("arxiv-daily-listings-2025-2026", "part-014.jsonl.gz"),
     ]
-    out, err = run("arxiv", *paths)
+    out, err = import_files("arxiv", *paths)
     assert "skipped 0" in out, err
     assert Paper.objects.count() == 7770 + 740
     assert Paper.objects.get(arxiv_id="cs/9301111").authors == ["Donald E. Knuth"]
@@ -47,7 +39,7 @@ def test_first_part_of_each_arxiv_dump_imports_without_skips():
 def test_hf_examples_in_both_schemas_import():
     old = shared_data("hf-daily-papers", "examples", "daily_papers_2024-05-27.json")
     new = shared_data("hf-daily-papers", "examples", "daily_papers_2026-08-20.json")
-    out, err = run("hf-daily", old, new)
+    out, err = import_files("hf-daily", old, new)
     expected = len(json.loads(old.read_text())) + len(json.loads(new.read_text()))
     assert f"read {expected}," in out and "skipped 0" in out, err
     assert Featured.objects.count() == expected
@@ -56,7 +48,7 @@ def test_hf_examples_in_both_schemas_import():
 def test_day_page_shows_that_days_hf_papers_sorted_by_votes(client):
     """The issue's acceptance check, on the real archive that holds 2025-09-08."""
     path = shared_data("hf-daily-papers", "daily-01.jsonl.gz")
-    out, err = run("hf-daily", path)
+    out, err = import_files("hf-daily", path)
     assert "skipped 0" in out, err
     with gzip.open(path) as f:
         day = next(json.loads(line) for line in f if b'"2025-09-08"' in line[:30])
