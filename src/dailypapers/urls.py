@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.digest.urls")),
     path("", include("dailypapers.feed.urls")),
+    path("", include("dailypapers.search.urls")),
     path("", include("dailypapers.papers.urls")),
 ]
 

@@ -116,7 +116,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 @participant_required
 @ratelimit(key="user", rate="20/h", method="POST")
 def submit(request: HttpRequest) -> HttpResponse:
-    form = SubmitForm(request.POST or None)
+    form = SubmitForm(request.POST or None, initial={"paper": request.GET.get("id", "")})
     error = None
     if request.method == "POST" and form.is_valid():
         try:

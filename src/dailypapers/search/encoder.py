@@ -1,0 +1,114 @@
+"""Sentence embeddings at run time: an ONNX export of all-MiniLM-L6-v2 run by onnxruntime.
+
+Only onnxruntime, tokenizers and numpy are imported here; torch and sentence-transformers are
+needed once, by `python -m dailypapers.search.build_model OUT_DIR`, which writes the files read
+below (model.onnx, tokenizer.json, model.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "model.json"
+THREADS_ENV = "DAILYPAPERS_EMBED_THREADS"
+DEFAULT_THREADS = 2
+BUILD_HINT = "run `make setup` or `python -m dailypapers.search.build_model {path}`"
+
+
+class ModelUnavailable(Exception):
+    """The embedding model files are missing or unreadable; the message says how to build them."""
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """The text embedded for a paper: its title, then its abstract, whitespace collapsed."""
+    title, abstract = " ".join(title.split()), " ".join(abstract.split())
+    if title and abstract:
+        return f"{title}{' ' if title[-1] in '.?!:' else '. '}{abstract}"
+    return title or abstract
+
+
+def embed_threads() -> int:
+    """Intra-op threads: DAILYPAPERS_EMBED_THREADS, else 2 (the size of the production box)."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    try:
+        return max(1, int(value)) if value else DEFAULT_THREADS
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV} must be a positive integer, not {value!r}") from None
+
+
+class Encoder:
+    """L2-normalised sentence vectors from a model directory built by build_model."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def __init__(self, session, tokenizer, meta: dict) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self.meta = meta
+        self.name, self.dim, self.max_tokens = meta["name"], int(meta["dim"]), meta["max_tokens"]
+
+    @classmethod
+    def load(cls, path: Path) -> Encoder:
+        """Open the model in `path`; ModelUnavailable if it is missing or corrupt."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        path = Path(path)
+        hint = BUILD_HINT.format(path=path)
+        missing = [f for f in (META_FILE, MODEL_FILE, TOKENIZER_FILE) if not (path / f).is_file()]
+        if missing:
+            raise ModelUnavailable(
+                f"embedding model not found in {path} (missing {', '.join(missing)}); {hint}"
+            )
+        try:
+            meta = json.loads((path / META_FILE).read_text())
+            tokenizer = Tokenizer.from_file(str(path / TOKENIZER_FILE))
+            # The tokenizer only truncates; encode() pads each length-sorted batch itself.
+            tokenizer.enable_truncation(int(meta["max_tokens"]))
+            tokenizer.no_padding()
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = embed_threads()
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            session = ort.InferenceSession(
+                str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+            )
+            return cls(session, tokenizer, meta)
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types
+            raise ModelUnavailable(
+                f"embedding model in {path} is unreadable ({exc}); {hint}"
+            ) from exc
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Vectors (len(texts), dim), float32, unit length, in the order of `texts`.
+
+        Texts are tokenised at once, sorted by length and run in batches, so each batch is
+        padded only to its own longest text (padding costs as much as real tokens).
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            ids = np.zeros((len(rows), int(lengths[rows].max())), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            for i, row in enumerate(rows):
+                ids[i, : lengths[row]] = encodings[row].ids
+                mask[i, : lengths[row]] = 1
+            (vectors,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+            out[rows] = vectors
+        # The graph normalises already; again here so callers can rely on it exactly.
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)

@@ -1,0 +1,186 @@
+"""Keyword search over title, abstract and authors: SQLite FTS5 on the embedded default,
+PostgreSQL full text (a weighted tsvector column with a GIN index) at scale.
+
+The index lives in the database next to ``papers_paper`` and is kept in step by the database
+itself (FTS5 triggers; a generated column on PostgreSQL), so every import, fetch or admin edit
+is searchable at once. Migration ``search.0001`` creates both.
+
+Queries are built from a parsed ``Query`` only: each word and phrase goes in quoted, never
+as syntax. Words must all match; when that finds fewer than ``limit`` papers, papers with any
+of the words follow, ranked by BM25 (FTS5) or ``ts_rank`` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+
+from .query import STOP_WORDS, Query
+
+PAPER = "papers_paper"
+FTS = "search_fts"  # the FTS5 table (SQLite)
+
+
+def search(q: Query, limit: int, order: str = "rank", any_words: bool = True) -> list[int]:
+    """Ids of visible papers matching ``q``'s text and filters, best first (or newest first
+    with ``order="date"``); ``any_words`` tops up a short list with partial matches."""
+    if not q.has_text:
+        return []
+    backend = _backend()
+    ids = backend.run(q, "AND", limit, order)
+    if any_words and len(ids) < limit and len(q.words) + len(q.phrases) > 1:
+        seen = set(ids)
+        more = backend.run(q, "OR", limit, order)
+        ids += [i for i in more if i not in seen][: limit - len(ids)]
+    return ids
+
+
+def matching(q: Query, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` pass ``q``'s filters (authors, exclusions, categories, dates) and are
+    visible; the text itself is not required to match."""
+    if not ids:
+        return set()
+    return set(_backend().filter(q, list(ids)))
+
+
+def filtered(q: Query, limit: int) -> list[int]:
+    """Visible papers passing ``q``'s filters, newest first: for queries with no text."""
+    return _backend().filter(q, None, limit)
+
+
+# How each backend's ranking expression (%s) is used for each order.
+_ORDER = {"rank": "%s", "date": "p.published DESC NULLS LAST, %s"}
+
+
+def _backend() -> _Sqlite | _Postgres:
+    return _Postgres() if connection.vendor == "postgresql" else _Sqlite()
+
+
+def _plain_filters(q: Query, categories_as_text: str) -> tuple[list[str], list[object]]:
+    """SQL conditions on ``p`` (the paper table) that need no text index."""
+    where, params = ["p.hidden = %s"], [False]
+    if q.categories:
+        likes = []
+        for cat in q.categories:
+            likes.append(f"{categories_as_text} LIKE %s")
+            params.append(f'%"{cat}"%')
+            if "." not in cat:  # a whole archive: cs matches cs.CL, cs.LG...
+                likes.append(f"{categories_as_text} LIKE %s")
+                params.append(f'%"{cat}.%')
+        where.append(f"({' OR '.join(likes)})")
+    if q.after:
+        where.append("p.published >= %s")
+        params.append(q.after.isoformat())
+    if q.before:
+        where.append("p.published < %s")
+        params.append(q.before.isoformat())
+    return where, params
+
+
+def _ids_condition(ids: list[int] | None) -> tuple[list[str], list[object]]:
+    if ids is None:
+        return [], []
+    return [f"p.id IN ({', '.join(['%s'] * len(ids))})"], list(ids)
+
+
+def _fetch(sql: str, params: list[object]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+class _Sqlite:
+    """FTS5 with the porter stemmer; ranked by BM25 with title and authors weighted up
+    (set once on the table, see the migration)."""
+
+    def run(self, q: Query, mode: str, limit: int, order: str) -> list[int]:
+        words = q.words
+        if mode == "OR":  # PostgreSQL's configuration drops these itself
+            words = [w for w in words if w not in STOP_WORDS] or words
+        terms = [_phrase(w) for w in words] + [_phrase(*p) for p in q.phrases]
+        match = f" {mode} ".join(terms)
+        where, params = _plain_filters(q, "p.categories")
+        order_by = _ORDER[order] % f"{FTS}.rank"
+        return _fetch(
+            f"SELECT p.id FROM {FTS} JOIN {PAPER} p ON p.id = {FTS}.rowid "
+            f"WHERE {FTS} MATCH %s AND {' AND '.join(where)} ORDER BY {order_by} LIMIT %s",
+            [self._with_filters(q, f"({match})"), *params, limit],
+        )
+
+    def filter(self, q: Query, ids: list[int] | None, limit: int | None = None) -> list[int]:
+        where, params = _plain_filters(q, "p.categories")
+        id_where, id_params = _ids_condition(ids)
+        where, params = where + id_where, params + id_params
+        if q.authors:
+            where.append(f"p.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)")
+            params.append(" AND ".join(_author(a) for a in q.authors))
+        if q.exclude:
+            where.append(f"p.id NOT IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)")
+            params.append(" OR ".join(_phrase(*e) for e in q.exclude))
+        sql = f"SELECT p.id FROM {PAPER} p WHERE {' AND '.join(where)}"
+        if limit is not None:
+            sql += " ORDER BY p.published DESC NULLS LAST, p.id DESC LIMIT %s"
+            params.append(limit)
+        return _fetch(sql, params)
+
+    @staticmethod
+    def _with_filters(q: Query, match: str) -> str:
+        for author in q.authors:
+            match += f" AND {_author(author)}"
+        if q.exclude:
+            match += " NOT (" + " OR ".join(_phrase(*e) for e in q.exclude) + ")"
+        return match
+
+
+def _phrase(*words: str) -> str:
+    """An FTS5 string: words are ``\\w+`` runs, but quote-doubling keeps it safe regardless."""
+    return '"' + " ".join(words).replace('"', '""') + '"'
+
+
+def _author(words: list[str]) -> str:
+    return "authors : (" + " AND ".join(_phrase(w) for w in words) + ")"
+
+
+class _Postgres:
+    """The ``search_vector`` column: title (weight A) and abstract (B) stemmed as English,
+    authors (C) as plain names, accents folded (see the migration); ``ts_rank`` weighs A
+    over B over C."""
+
+    def run(self, q: Query, mode: str, limit: int, order: str) -> list[int]:
+        op = " && " if mode == "AND" else " || "
+        parts = [("plainto_tsquery('dailypapers_english', %s)", w) for w in q.words]
+        parts += [("phraseto_tsquery('dailypapers_english', %s)", " ".join(p)) for p in q.phrases]
+        tsquery = "(" + op.join(sql for sql, _ in parts) + ")"
+        tsparams: list[object] = [value for _, value in parts]
+        extra, extra_params = self._text_filters(q)
+        where, params = _plain_filters(q, "p.categories::text")
+        return _fetch(
+            f"SELECT p.id FROM {PAPER} p, (SELECT {tsquery} AS query) AS t "
+            f"WHERE p.search_vector @@ t.query {extra} AND {' AND '.join(where)} "
+            f"ORDER BY {_ORDER[order] % 'ts_rank(p.search_vector, t.query) DESC'}, p.id LIMIT %s",
+            [*tsparams, *extra_params, *params, limit],
+        )
+
+    def filter(self, q: Query, ids: list[int] | None, limit: int | None = None) -> list[int]:
+        extra, extra_params = self._text_filters(q)
+        where, params = _plain_filters(q, "p.categories::text")
+        id_where, id_params = _ids_condition(ids)
+        sql = f"SELECT p.id FROM {PAPER} p WHERE {' AND '.join(where + id_where)} {extra}"
+        params = [*params, *id_params, *extra_params]
+        if limit is not None:
+            sql += " ORDER BY p.published DESC NULLS LAST, p.id DESC LIMIT %s"
+            params.append(limit)
+        return _fetch(sql, params)
+
+    @staticmethod
+    def _text_filters(q: Query) -> tuple[str, list[object]]:
+        sql, params = "", []
+        for author in q.authors:
+            # Weight C holds the authors; \w+ words need no escaping inside quotes.
+            sql += " AND p.search_vector @@ to_tsquery('dailypapers_names', %s)"
+            params.append(" & ".join(f"'{w}':C" for w in author))
+        for phrase in q.exclude:
+            sql += " AND NOT p.search_vector @@ phraseto_tsquery('dailypapers_english', %s)"
+            params.append(" ".join(phrase))
+        return sql, params

@@ -1,0 +1,123 @@
+"""Hybrid search: the one entry point behind the search page, the API and feeds.
+
+Relevance (the default order) fuses two ranked lists by reciprocal rank fusion,
+``score(paper) = sum over lists of 1 / (RRF_K + rank)``, ranks from 1:
+
+* keyword: every word matches (BM25 / ts_rank), topped up with papers matching any word;
+* semantic: nearest embeddings of the query text (skipped, with a notice, when the model is
+  unavailable).
+
+An exact arXiv id or an exact title goes first. Filters (``author:``, ``cat:``, dates,
+``-exclusions``) apply to both lists. ``date`` sorts the papers containing all the words,
+newest first; ``votes`` reorders the relevant papers by members' and imported upvotes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from dailypapers.community import selectors as community
+from dailypapers.feed import selectors as feed
+from dailypapers.papers.models import Paper
+
+from . import embedding, lexical, vectors
+from .encoder import ModelUnavailable
+from .query import Query, parse_query, words
+
+SORTS = ("relevance", "date", "votes")
+RRF_K = 60
+DEPTH = 100  # candidates taken from each list for fusion
+MAX_RESULTS = 500  # for date order and filter-only queries
+_UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class Results:
+    """Ordered paper ids for a query; ``semantic_error`` says why semantic search was off."""
+
+    query: Query
+    sort: str
+    ids: list[int] = field(default_factory=list)
+    exact: int | None = None  # the paper matched by id or title, listed first
+    semantic: bool = False
+    semantic_error: str | None = None
+
+    def papers(self, start: int, stop: int) -> list[Paper]:
+        """Rows for ``ids[start:stop]``, in order."""
+        page = self.ids[start:stop]
+        rows = Paper.objects.in_bulk(page)
+        return [rows[i] for i in page if i in rows]
+
+
+def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results:
+    """Search visible papers for ``text`` (see ``query`` for the language)."""
+    q = parse_query(text)
+    res = Results(query=q, sort=sort if sort in SORTS else "relevance")
+    if q.arxiv_id:
+        res.exact = _visible_id(q.arxiv_id)
+        res.ids = [res.exact] if res.exact else []
+        return res
+    if not q.has_text:
+        res.ids = lexical.filtered(q, MAX_RESULTS) if q.has_filters else []
+        return _reordered(res)
+    keyword = lexical.search(q, DEPTH)
+    nearest: list[int] = []
+    if semantic:
+        try:
+            nearest = _semantic(q, DEPTH)
+            res.semantic = True
+        except ModelUnavailable as exc:
+            res.semantic_error = str(exc)
+    res.ids = fuse([keyword, nearest])
+    res.exact = _exact_title(q, keyword[:10] + nearest[:10])
+    if res.exact is not None:
+        res.ids = [res.exact] + [i for i in res.ids if i != res.exact]
+    if res.sort == "date":
+        newest = lexical.search(q, MAX_RESULTS, order="date", any_words=False)
+        res.ids = newest or _by_date(res.ids)
+    return _reordered(res)
+
+
+def fuse(lists: list[list[int]], k: int = RRF_K) -> list[int]:
+    """Reciprocal rank fusion; ties keep the order of first appearance."""
+    scores: dict[int, float] = {}
+    for ranked in lists:
+        for rank, pk in enumerate(ranked, start=1):
+            scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda pk: -scores[pk])
+
+
+def _semantic(q: Query, limit: int) -> list[int]:
+    vector = embedding.embed_query(q.semantic_text)
+    # Filters are applied after the scan, so look deeper when they may remove many.
+    depth = limit * 10 if q.has_filters else limit
+    ids = vectors.nearest(vector, depth)
+    keep = lexical.matching(q, ids)
+    return [i for i in ids if i in keep][:limit]
+
+
+def _visible_id(arxiv_id: str) -> int | None:
+    return (
+        Paper.objects.filter(arxiv_id=arxiv_id, hidden=False).values_list("id", flat=True).first()
+    )
+
+
+def _exact_title(q: Query, candidates: list[int]) -> int | None:
+    """The candidate whose title has exactly the query's words, if any."""
+    wanted = words(q.text)
+    titles = Paper.objects.filter(id__in=set(candidates)).values_list("id", "title")
+    return next((pk for pk, title in titles if words(title) == wanted), None)
+
+
+def _by_date(ids: list[int]) -> list[int]:
+    published = dict(Paper.objects.filter(id__in=ids).values_list("id", "published"))
+    return sorted(ids, key=lambda i: published.get(i) or _UNDATED, reverse=True)
+
+
+def _reordered(res: Results) -> Results:
+    if res.sort == "votes":
+        counts = community.vote_counts(res.ids)
+        imported = feed.imported_votes(res.ids)
+        res.ids.sort(key=lambda i: -(counts.get(i, 0) + imported.get(i, 0)))  # stable
+    return res

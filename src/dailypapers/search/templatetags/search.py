@@ -1,0 +1,31 @@
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+# TeX between $...$ is left alone: a <mark> inside it would break KaTeX's rendering.
+_MATH = re.compile(r"(\$\$?[^$]+\$\$?)")
+_SUFFIX = re.compile(r"(?:ies|es|s|ing|ed|al)$")
+
+
+@register.filter
+def highlight(text: str, terms: list[str] | None) -> SafeString:
+    """``text`` escaped, with words starting like a search term marked. Terms lose a common
+    suffix first, so "networks" marks "network" and "networked", like the stemming index."""
+    if not terms:
+        return escape(text)
+    stems = {_SUFFIX.sub("", t) if len(t) > 4 else t for t in terms}
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)) + r")\w*",
+        re.IGNORECASE,
+    )
+    out = []
+    for i, part in enumerate(_MATH.split(text)):
+        if i % 2:  # math
+            out.append(escape(part))
+        else:
+            out.append(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", str(escape(part))))
+    return mark_safe("".join(out))  # every piece was escaped above

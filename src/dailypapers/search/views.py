@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from dailypapers.community import selectors as community
+from dailypapers.feed import selectors as feed
+from dailypapers.views import error_page
+
+from . import selectors
+
+PAGE_SIZE = 20
+MAX_QUERY = 500
+FILTERS = ("author", "cat", "after", "before")
+
+
+def query_text(request: HttpRequest) -> str:
+    """The query from ``q`` plus the filter fields of the form, as query-language operators,
+    so that a link, the form and the API all mean the same thing."""
+    parts = [request.GET.get("q", "").strip()]
+    for name in FILTERS:
+        value = request.GET.get(name, "").strip().replace('"', "")
+        if value:
+            parts.append(f'{name}:"{value}"' if " " in value else f"{name}:{value}")
+    return " ".join(p for p in parts if p)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    text = query_text(request)
+    if len(text) > MAX_QUERY:
+        return error_page(
+            request, 400, "Query too long", f"Keep a search under {MAX_QUERY} characters."
+        )
+    sort = request.GET.get("sort", "relevance")
+    results = selectors.search(text, sort) if text else None
+    page = Paginator(results.ids if results else [], PAGE_SIZE).get_page(request.GET.get("page"))
+    papers = results.papers(page.start_index() - 1, page.end_index()) if results else []
+    _annotate(request, papers)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "text": text,
+        "q": request.GET.get("q", ""),
+        "filters": {name: request.GET.get(name, "") for name in FILTERS},
+        "results": results,
+        "page": page,
+        "papers": papers,
+        "sorts": selectors.SORTS,
+        "sort": results.sort if results else "relevance",
+        "terms": results.query.all_words() if results else [],
+        "query": params.urlencode() + "&" if params else "",
+        "categories": settings.DAILYPAPERS_CATEGORIES,
+    }
+    return render(request, "search/results.html", context)
+
+
+def _annotate(request: HttpRequest, papers: list) -> None:
+    """What the paper cards show: vote counts, the viewer's own votes, imported counts."""
+    ids = [p.pk for p in papers]
+    counts, voted = community.vote_counts(ids), community.voted_by(request.user, ids)
+    imported = feed.imported_votes(ids)
+    for p in papers:
+        p.member_votes, p.voted = counts.get(p.pk, 0), p.pk in voted
+        p.imported_votes = imported.get(p.pk, 0)

@@ -1,0 +1,267 @@
+"""Search end to end on the test database (SQLite, then PostgreSQL): the keyword index stays in
+step with the corpus, the embedding model finds papers by meaning, fusion and filters order
+them, and the page shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dailypapers.papers.models import Paper
+from dailypapers.search import embedding, lexical, selectors, vectors
+from dailypapers.search.encoder import Encoder, ModelUnavailable
+from dailypapers.search.query import parse_query
+from tests import factories
+from tests.conftest import import_files, run_command
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CORPUS = [
+    # (arxiv id, title, abstract, authors, categories, published year)
+    (
+        "1512.03385",
+        "Deep Residual Learning for Image Recognition",
+        "We present a residual learning framework to ease the training of networks that are "
+        "substantially deeper than those used previously, for image classification on ImageNet.",
+        ["Kaiming He", "Xiangyu Zhang"],
+        ["cs.CV"],
+        2015,
+    ),
+    (
+        "1706.03762",
+        "Attention Is All You Need",
+        "The dominant sequence transduction models are based on complex recurrent networks. "
+        "We propose the Transformer, based solely on attention, for machine translation.",
+        ["Ashish Vaswani", "Noam Shazeer"],
+        ["cs.CL", "cs.LG"],
+        2017,
+    ),
+    (
+        "2107.00001",
+        "Protein Structure Prediction with Evolutionary Couplings",
+        "Predicting the three-dimensional fold of amino acid chains from sequence alignments.",
+        ["Maria Schölkopf"],
+        ["q-bio.BM"],
+        2021,
+    ),
+    (
+        "1312.05602",
+        "Playing Atari with Deep Reinforcement Learning",
+        "A deep learning model learns control policies directly from raw pixels using "
+        "reinforcement learning, playing video games at a human level.",
+        ["Volodymyr Mnih"],
+        ["cs.LG"],
+        2013,
+    ),
+    (
+        "2401.00002",
+        "Surface Codes for Quantum Error Correction",
+        "Logical qubits protected against decoherence by topological stabilizer codes.",
+        ["Austin Fowler"],
+        ["quant-ph"],
+        2024,
+    ),
+    (
+        "2402.00003",
+        "A Survey of Graph Neural Networks",
+        "We review message passing networks for learning on graphs and their applications.",
+        ["Zonghan Wu"],
+        ["cs.LG"],
+        2024,
+    ),
+    (
+        "2403.00004",
+        "Message Passing Neural Networks for Molecules",
+        "Graph networks with message passing predict quantum chemical properties of molecules.",
+        ["Justin Gilmer"],
+        ["cs.LG", "physics.chem-ph"],
+        2017,
+    ),
+]
+
+
+@pytest.fixture
+def corpus(settings, tmp_path):
+    settings.HOME = tmp_path  # a fresh vector index
+    papers = {}
+    for arxiv_id, title, abstract, authors, cats, year in CORPUS:
+        papers[arxiv_id] = factories.paper(
+            arxiv_id,
+            title=title,
+            abstract=abstract,
+            authors=authors,
+            categories=cats,
+            primary_category=cats[0],
+            published=dt.datetime(year, 6, 1, tzinfo=dt.UTC),
+        )
+    return papers
+
+
+@pytest.fixture
+def embedded(corpus):
+    try:
+        embedding.encoder()
+    except ModelUnavailable as exc:
+        pytest.fail(f"the embedding model is part of setup: {exc}")
+    assert embedding.embed_missing() == len(CORPUS)
+    return corpus
+
+
+def ids(found: list[int]) -> list[str]:
+    names = dict(Paper.objects.values_list("id", "arxiv_id"))
+    return [names[i] for i in found]
+
+
+def lex(text: str, limit: int = 20) -> list[str]:
+    q = parse_query(text)
+    return ids(lexical.search(q, limit) if q.has_text else lexical.filtered(q, limit))
+
+
+def test_keyword_search_and_filters(corpus):
+    assert lex("residual") == ["1512.03385"]
+    assert "1706.03762" in lex("network")  # stemmed: "network" finds "networks"
+    # every word first, then papers with some of them
+    assert lex("message passing molecules") == ["2403.00004", "2402.00003"]
+    assert lex('"message passing" -survey') == ["2403.00004"]
+    assert lex("author:vaswani") == ["1706.03762"]
+    assert lex("author:scholkopf") == ["2107.00001"]  # accents folded
+    assert lex('author:"kaiming he" author:zhang') == ["1512.03385"]
+    assert set(lex("cat:physics")) == {"2403.00004"}  # an archive takes its categories
+    assert lex("cat:cs.cv") == ["1512.03385"]
+    assert lex("networks after:2020 before:2025") == ["2402.00003"]
+    assert lex("cat:cs.LG before:2014") == ["1312.05602"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "-", ":", "*", "NEAR(a b)", "a AND OR NOT b", "(", "title:x", "'; drop", "^x", "é-"],
+)
+def test_search_syntax_never_reaches_the_engine(corpus, text):
+    results = selectors.search(text, semantic=False)
+    assert isinstance(results.ids, list)
+
+
+def test_index_follows_updates_deletes_and_hiding(corpus):
+    paper = corpus["2401.00002"]
+    paper.title = "Color Codes for Fault Tolerance"
+    paper.save()
+    assert lex("surface") == [] and lex("color codes") == ["2401.00002"]
+    paper.hidden = True
+    paper.save()
+    assert lex("color codes") == []
+    paper.delete()
+    assert lex("fault") == []
+
+
+def test_imports_are_searchable_at_once(write_jsonl, settings, tmp_path):
+    settings.HOME = tmp_path
+    record = {
+        "id": "2501.00001",
+        "title": "Sparse Autoencoders Find Interpretable Features",
+        "abstract": "Dictionary learning on activations.",
+        "authors": "Hoagy Cunningham",
+        "categories": "cs.LG",
+        "versions": [{"version": "v1", "created": "Mon, 6 Jan 2025 10:00:00 GMT"}],
+    }
+    import_files("arxiv", write_jsonl("a.jsonl", [record]))
+    assert lex("autoencoders") == ["2501.00001"]
+    newer = {
+        **record,
+        "title": "Sparse Dictionaries Find Monosemantic Features",
+        "versions": [
+            *record["versions"],
+            {"version": "v2", "created": "Tue, 7 Jan 2025 10:00:00 GMT"},
+        ],
+    }
+    import_files("arxiv", write_jsonl("b.jsonl", [newer]))
+    assert lex("autoencoders") == [] and lex("monosemantic") == ["2501.00001"]
+    # ...and the worker is asked to embed what changed
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.filter(task_path="dailypapers.search.tasks.embed_new").count() == 2
+
+
+def test_semantic_search_finds_papers_without_shared_words(embedded):
+    q = "identifying objects in pictures"
+    assert lex(q) == []
+    results = selectors.search(q)
+    assert results.semantic and ids(results.ids)[0] == "1512.03385"
+    results = selectors.search("qubits that survive noise")
+    assert ids(results.ids)[0] == "2401.00002"
+
+
+def test_filters_apply_to_semantic_results(embedded):
+    results = selectors.search("learning from data cat:cs.LG -survey")
+    found = ids(results.ids)
+    assert found and set(found) <= {"1706.03762", "1312.05602", "2403.00004"}
+
+
+def test_exact_id_and_exact_title_come_first(embedded):
+    assert ids(selectors.search("arXiv:1706.03762v7").ids) == ["1706.03762"]
+    assert ids(selectors.search("https://arxiv.org/abs/1706.03762").ids) == ["1706.03762"]
+    assert selectors.search("2501.99999").ids == []
+    # "networks" is in many papers; the one titled exactly so goes first
+    results = selectors.search("a survey of graph neural networks")
+    assert ids(results.ids)[0] == "2402.00003" and results.exact == embedded["2402.00003"].pk
+
+
+def test_sorts(embedded):
+    assert ids(selectors.search("networks", sort="date").ids)[0] == "2402.00003"  # 2024
+    member = factories.member("voter")
+    from dailypapers.community import services
+
+    services.set_vote(member, embedded["1512.03385"], True)
+    assert ids(selectors.search("networks", sort="votes").ids)[0] == "1512.03385"
+    assert ids(selectors.search("cat:cs.LG", sort="date").ids)[0] == "2402.00003"
+
+
+def test_keyword_only_when_the_model_is_off(corpus, settings):
+    settings.DAILYPAPERS_SEMANTIC_SEARCH = False
+    results = selectors.search("residual")
+    assert not results.semantic and "turned off" in results.semantic_error
+    assert ids(results.ids) == ["1512.03385"]
+
+
+def test_missing_model_says_how_to_build_it(tmp_path):
+    with pytest.raises(ModelUnavailable, match="build_model"):
+        Encoder.load(tmp_path / "nothing-here")
+
+
+def test_stale_embeddings_are_redone_and_published(embedded):
+    assert embedding.missing() == 0 and vectors.count() == len(CORPUS)
+    paper = embedded["2107.00001"]
+    paper.abstract = "Folding proteins with attention over multiple sequence alignments."
+    paper.save()
+    factories.paper("2501.00009", title="Speech recognition with transducers", abstract="")
+    assert embedding.missing() == 2
+    out, _ = run_command("embed")
+    assert "embedded 2 papers" in out
+    assert vectors.count() == len(CORPUS) + 1
+    top = ids(selectors.search("transcribing spoken audio to text").ids)
+    assert top[0] == "2501.00009"
+
+
+def test_rrf_fusion():
+    assert selectors.fuse([[1, 2, 3], [3, 4]]) == [3, 1, 2, 4]
+    assert selectors.fuse([[], [5]]) == [5]
+
+
+def test_search_page(client, embedded):
+    page = client.get("/search", {"q": "residual learning"}).content.decode()
+    assert "<mark>Residual</mark>" in page and "keyword and semantic" in page
+    page = client.get("/search", {"q": "networks", "cat": "cs.CV", "sort": "date"}).content.decode()
+    assert "Deep Residual" in page and "Attention Is All" not in page
+    assert client.get("/search", {"q": "after:soon x"}).status_code == 200
+    assert "YYYY-MM-DD" in client.get("/search", {"q": "after:soon x"}).content.decode()
+    page = client.get("/search", {"q": "2501.99999"}).content.decode()
+    assert "not here yet" in page and "/submit?id=2501.99999" in page
+    assert "author:hinton" in client.get("/search").content.decode()  # the help
+    assert client.get("/search", {"q": "x" * 600}).status_code == 400
+    assert client.get("/search", {"q": "networks", "page": "999"}).status_code == 200
+
+
+def test_search_page_says_when_keyword_only(client, corpus, settings):
+    settings.DAILYPAPERS_SEMANTIC_SEARCH = False
+    page = client.get("/search", {"q": "residual"}).content.decode()
+    assert "Keyword matches only" in page and "<mark>Residual</mark> Learning" in page
