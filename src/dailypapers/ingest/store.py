@@ -23,6 +23,8 @@ from dailypapers.papers.models import Paper
 from .records import FeatureRecord, PaperRecord
 
 FIELDS = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "arxiv_id"]
+# Rows per INSERT statement, within SQLite's limit of 32,766 parameters per statement.
+ROWS_PER_INSERT = 30_000 // (len(FIELDS) + 4)
 
 
 @dataclass
@@ -91,11 +93,15 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
     # Plain executemany: the ORM's bulk_create/bulk_update spend most of an import preparing
     # values field by field (bulk_update even builds a CASE per field and row).
     with connection.cursor() as cursor:
-        if to_create:
-            cursor.executemany(
+        # Many rows per INSERT: the search index's trigger then runs inside one statement,
+        # where FTS5 buffers its writes (per-row statements make it flush at every row).
+        row = f"({', '.join(['%s'] * (len(columns) + 4))})"
+        for start in range(0, len(to_create), ROWS_PER_INSERT):
+            chunk = to_create[start : start + ROWS_PER_INSERT]
+            cursor.execute(
                 f"INSERT INTO {table} (arxiv_id, {', '.join(columns)}, hidden, created_at, "
-                f"modified_at) VALUES ({', '.join(['%s'] * (len(columns) + 4))})",
-                [[ident, *adapt(values), False, now, now] for ident, values in to_create],
+                f"modified_at) VALUES {', '.join([row] * len(chunk))}",
+                [p for ident, values in chunk for p in (ident, *adapt(values), False, now, now)],
             )
         if to_update:
             cursor.executemany(
