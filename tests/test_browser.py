@@ -92,3 +92,35 @@ def test_paper_page_in_a_browser(browser, live_server, day_of_papers):
     page.get_by_role("link", name="Monday, 8 September 2025").click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith(f"/papers/date/{DAY}")
+
+
+def test_search_in_a_browser(browser, live_server, day_of_papers, settings, tmp_path):
+    from dailypapers.search import embedding
+
+    settings.HOME = tmp_path
+    embedding.embed_missing()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}")
+
+    page.get_by_role("searchbox", name="Search papers").fill("attention transformers")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    first = page.locator(".card").first
+    assert "Long-Context Transformers" in first.locator(".card-title").inner_text()
+    assert first.locator(".card-title .katex").count() == 1  # highlighting left TeX intact
+    assert first.locator("mark").count() >= 2
+    assert "keyword and semantic" in page.locator(".toolbar").inner_text()
+
+    page.get_by_text("Filters").click()
+    page.get_by_label("Category").fill("cs.CV")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("heading", name="No papers match").is_visible()
+    assert page.get_by_label("Category").input_value() == "cs.CV"  # the form keeps the filter
+    page.get_by_label("Category").fill("")
+    page.locator(".search-form [name=q]").fill("agents that stop searching")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state("networkidle")
+    assert "Retrieval-Augmented Agents" in page.locator(".card").first.inner_text()
+    assert errors == []
+    page.screenshot(path=str(SHOTS / "search.png"), full_page=True)

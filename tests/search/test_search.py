@@ -223,6 +223,12 @@ def test_keyword_only_when_the_model_is_off(corpus, settings):
     assert ids(results.ids) == ["1512.03385"]
 
 
+def test_keyword_only_until_papers_are_embedded(corpus):
+    results = selectors.search("residual")
+    assert not results.semantic and "dailypapers embed" in results.semantic_error
+    assert ids(results.ids) == ["1512.03385"]
+
+
 def test_missing_model_says_how_to_build_it(tmp_path):
     with pytest.raises(ModelUnavailable, match="build_model"):
         Encoder.load(tmp_path / "nothing-here")
@@ -265,3 +271,7 @@ def test_search_page_says_when_keyword_only(client, corpus, settings):
     settings.DAILYPAPERS_SEMANTIC_SEARCH = False
     page = client.get("/search", {"q": "residual"}).content.decode()
     assert "Keyword matches only" in page and "<mark>Residual</mark> Learning" in page
+
+
+def test_nonsense_finds_nothing(embedded):
+    assert selectors.search("zxqv wpfk").ids == []

@@ -180,6 +180,8 @@ def build_into(work: Path, recipe: dict[str, Any]) -> dict[str, Any]:
         "pooling": "mean, L2-normalised",
         "source": {"package": PACKAGE, "version": package_version()},
         "recipe": recipe,
+        # Dynamic int8 scales span the whole batch: the encoder then runs one text per call.
+        "batch_invariant": not recipe["quantize"],
     }
     (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     meta["verify_mean_cosine"] = round(verify(work), 5)

@@ -92,8 +92,13 @@ class Encoder:
         """Vectors (len(texts), dim), float32, unit length, in the order of `texts`.
 
         Texts are tokenised at once, sorted by length and run in batches, so each batch is
-        padded only to its own longest text (padding costs as much as real tokens).
+        padded only to its own longest text (padding costs as much as real tokens). A dynamically
+        quantised graph picks one int8 scale per tensor, i.e. per batch, so a text's vector would
+        depend on its batch mates; such models run one text per call (as fast: at 100+ tokens a
+        text is already a full-sized matrix product).
         """
+        if not self.meta.get("batch_invariant", True):
+            batch_size = 1
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out

@@ -82,9 +82,10 @@ class Query:
         except InvalidArxivId:
             return None
 
-    def all_words(self) -> list[str]:
-        """Every positive word, for highlighting."""
-        return [*self.words, *(w for p in self.phrases for w in p)]
+    def highlights(self) -> list[str]:
+        """The words to mark in results: every positive word but stop words."""
+        found = [*self.words, *(w for p in self.phrases for w in p)]
+        return [w for w in found if w not in STOP_WORDS] or found
 
 
 def words(text: str) -> list[str]:

@@ -29,6 +29,9 @@ SORTS = ("relevance", "date", "votes")
 RRF_K = 60
 DEPTH = 100  # candidates taken from each list for fusion
 MAX_RESULTS = 500  # for date order and filter-only queries
+# Below this cosine similarity a paper is not about the query at all (MiniLM puts unrelated
+# texts around 0-0.2): without a floor, every query would "find" the whole corpus.
+MIN_SIMILARITY = 0.25
 _UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
@@ -65,7 +68,7 @@ def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results
     nearest: list[int] = []
     if semantic:
         try:
-            nearest = _semantic(q, DEPTH)
+            nearest = semantic_ids(q, DEPTH)
             res.semantic = True
         except ModelUnavailable as exc:
             res.semantic_error = str(exc)
@@ -88,11 +91,14 @@ def fuse(lists: list[list[int]], k: int = RRF_K) -> list[int]:
     return sorted(scores, key=lambda pk: -scores[pk])
 
 
-def _semantic(q: Query, limit: int) -> list[int]:
+def semantic_ids(q: Query, limit: int) -> list[int]:
+    """Visible papers nearest to the query's text that pass its filters, nearest first."""
     vector = embedding.embed_query(q.semantic_text)
+    if vectors.is_empty():
+        raise ModelUnavailable("no paper is embedded yet; run `dailypapers embed`")
     # Filters are applied after the scan, so look deeper when they may remove many.
     depth = limit * 10 if q.has_filters else limit
-    ids = vectors.nearest(vector, depth)
+    ids = [pk for pk, similarity in vectors.nearest(vector, depth) if similarity >= MIN_SIMILARITY]
     keep = lexical.matching(q, ids)
     return [i for i in ids if i in keep][:limit]
 

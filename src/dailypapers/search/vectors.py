@@ -27,8 +27,9 @@ from django.db import connection, transaction
 from .models import DIM, Embedding, to_db
 
 
-def nearest(vector: np.ndarray, limit: int) -> list[int]:
-    """Ids of the ``limit`` papers whose embeddings are closest to ``vector``, closest first."""
+def nearest(vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """``(paper id, cosine similarity)`` of the ``limit`` papers closest to ``vector``,
+    closest first."""
     if connection.vendor == "postgresql":
         return _pg_nearest(vector, limit)
     return _matrix().nearest(vector, limit)
@@ -39,6 +40,13 @@ def vector_of(paper_id: int) -> np.ndarray | None:
     return Embedding.objects.filter(paper_id=paper_id).values_list("vector", flat=True).first()
 
 
+def is_empty() -> bool:
+    """Whether no paper can be found by vector yet (nothing embedded, or not published)."""
+    if connection.vendor == "postgresql":
+        return not Embedding.objects.exists()
+    return not len(_matrix().ids)
+
+
 def count() -> int:
     """How many papers the vector index can return."""
     if connection.vendor == "postgresql":
@@ -46,15 +54,16 @@ def count() -> int:
     return len(_matrix().ids)
 
 
-def _pg_nearest(vector: np.ndarray, limit: int) -> list[int]:
+def _pg_nearest(vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
     with transaction.atomic(), connection.cursor() as cursor:
         # HNSW returns at most ef_search rows (default 40): widen it to what we ask for.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(int(limit), 1000))}")
         cursor.execute(
-            "SELECT paper_id FROM search_embedding ORDER BY vector <=> %s::vector LIMIT %s",
-            [to_db(vector, "postgresql"), limit],
+            "SELECT paper_id, 1 - (vector <=> %s::vector) AS similarity FROM search_embedding "
+            "ORDER BY vector <=> %s::vector LIMIT %s",
+            [to_db(vector, "postgresql")] * 2 + [limit],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [(pk, float(similarity)) for pk, similarity in cursor.fetchall()]
 
 
 class Matrix:
@@ -69,14 +78,14 @@ class Matrix:
             self.ids = np.load(directory / "ids.npy", mmap_mode="r")
             self.vectors = np.load(directory / "vectors.npy", mmap_mode="r")
 
-    def nearest(self, vector: np.ndarray, limit: int) -> list[int]:
+    def nearest(self, vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
         if not len(self.ids):
             return []
         scores = self.vectors @ vector.astype(np.float32)
         limit = min(limit, len(scores))
         top = np.argpartition(-scores, limit - 1)[:limit]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return self.ids[top].tolist()
+        return list(zip(self.ids[top].tolist(), scores[top].tolist(), strict=True))
 
 
 _lock = threading.Lock()

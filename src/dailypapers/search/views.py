@@ -49,7 +49,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "papers": papers,
         "sorts": selectors.SORTS,
         "sort": results.sort if results else "relevance",
-        "terms": results.query.all_words() if results else [],
+        "terms": results.query.highlights() if results else [],
         "query": params.urlencode() + "&" if params else "",
         "categories": settings.DAILYPAPERS_CATEGORIES,
     }
