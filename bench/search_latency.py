@@ -93,11 +93,13 @@ def copy_to_postgres(env: dict[str, str], sqlite_path: Path) -> None:
         cur.execute("DROP INDEX search_embedding_hnsw")
         with cur.copy(f"COPY papers_paper ({', '.join(columns)}) FROM STDIN") as copy:
             for row in src.execute(f"SELECT {', '.join(columns)} FROM papers_paper"):
-                copy.write_row([bool(v) if c == "hidden" else v for c, v in zip(columns, row)])
-        with cur.copy("COPY search_embedding (paper_id, model, vector, created_at) FROM STDIN") as c:
+                values = zip(columns, row, strict=True)
+                copy.write_row([bool(v) if c == "hidden" else v for c, v in values])
+        embeddings = "search_embedding (paper_id, model, vector, created_at)"
+        with cur.copy(f"COPY {embeddings} FROM STDIN") as copy:
             for pk, model, blob, created in src.execute("SELECT * FROM search_embedding"):
                 vector = "[" + ",".join(map(str, memoryview(blob).cast("f").tolist())) + "]"
-                c.write_row([pk, model, vector, created])
+                copy.write_row([pk, model, vector, created])
         log(f"copied rows to PostgreSQL in {time.perf_counter() - start:.0f} s; indexing...")
         cur.execute("SET maintenance_work_mem = '2GB'")
         cur.execute(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-import scifact  # noqa: E402
+import scifact
 
 
 def main() -> None:
@@ -59,7 +59,8 @@ def run(data: scifact.SciFact, database: str) -> None:
     start = time.perf_counter()
     embedding.embed_missing(progress=lambda n: print(".", end="", file=sys.stderr, flush=True))
     print(f"\nembedded {len(data.docs)} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    doc_of = {pk: arxiv_id.split("/", 1)[1] for pk, arxiv_id in Paper.objects.values_list("id", "arxiv_id")}
+    rows = Paper.objects.values_list("id", "arxiv_id")
+    doc_of = {pk: arxiv_id.removeprefix("scifact/") for pk, arxiv_id in rows}
 
     lists = {
         "lexical": lambda text: lexical.search(parse_query(text), 100),
