@@ -275,3 +275,15 @@ def test_search_page_says_when_keyword_only(client, corpus, settings):
 
 def test_nonsense_finds_nothing(embedded):
     assert selectors.search("zxqv wpfk").ids == []
+
+
+def test_similar_papers_on_the_paper_page(client, embedded):
+    embedded["2402.00003"].hidden = True
+    embedded["2402.00003"].save()
+    page = client.get("/papers/2403.00004").content.decode()
+    similar = page.split("Similar papers", 1)[1].split("</section>", 1)[0]
+    assert "Message Passing Neural Networks" not in similar  # not itself
+    assert "A Survey of Graph Neural Networks" not in similar  # hidden
+    assert similar.count("<li>") == 5
+    factories.paper("2501.00010", title="Not embedded yet")
+    assert "Similar papers" not in client.get("/papers/2501.00010").content.decode()

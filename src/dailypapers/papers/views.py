@@ -7,6 +7,7 @@ from dailypapers.community import selectors as community
 from dailypapers.community.forms import CommentForm
 from dailypapers.community.views import vote_context
 from dailypapers.feed import selectors as feed
+from dailypapers.search import selectors as search
 from dailypapers.views import error_page
 
 from . import arxiv_id, selectors
@@ -34,5 +35,6 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         comments=community.comments_for(paper),
         comment_form=CommentForm(),
         can_participate=community.can_participate(request.user),
+        similar=search.similar(paper),
     )
     return render(request, "papers/detail.html", context)

@@ -103,6 +103,18 @@ def semantic_ids(q: Query, limit: int) -> list[int]:
     return [i for i in ids if i in keep][:limit]
 
 
+def similar(paper: Paper, limit: int = 5) -> list[Paper]:
+    """Visible papers nearest to ``paper`` in embedding space; none until it is embedded."""
+    vector = vectors.vector_of(paper.pk)
+    if vector is None:
+        return []
+    near = [pk for pk, _ in vectors.nearest(vector, limit * 2 + 1) if pk != paper.pk]
+    visible = lexical.matching(Query(), near)
+    ids = [pk for pk in near if pk in visible][:limit]
+    rows = Paper.objects.in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 def _visible_id(arxiv_id: str) -> int | None:
     return (
         Paper.objects.filter(arxiv_id=arxiv_id, hidden=False).values_list("id", flat=True).first()
