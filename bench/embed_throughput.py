@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
 import tempfile
 import time
@@ -27,46 +26,25 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from dailypapers.search.encoder import Encoder, embed_threads, paper_text  # noqa: E402
+import scifact  # noqa: E402
+from scifact import DATA  # noqa: E402
 
-DATA = Path(os.environ.get("DAILYPAPERS_SHARED_DATA", REPO.parent / "shared" / "data"))
+from dailypapers.search.encoder import Encoder, embed_threads, paper_text  # noqa: E402
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def load_scifact(root: Path) -> tuple[list[str], list[str], list[str], list[str], dict]:
-    """Corpus ids and texts, test query ids and texts, and {query id: relevant doc ids}."""
-    with gzip.open(root / "corpus.jsonl.gz", "rt") as f:
-        docs = [json.loads(line) for line in f]
-    qrels: dict[str, set[str]] = {}
-    for line in (root / "qrels" / "test.tsv").read_text().splitlines()[1:]:
-        query, doc, score = line.split("\t")
-        if int(score) > 0:
-            qrels.setdefault(query, set()).add(doc)
-    with open(root / "queries.jsonl") as f:
-        queries = {q["_id"]: q["text"] for q in map(json.loads, f)}
-    query_ids = sorted(qrels)
-    return (
-        [d["_id"] for d in docs],
-        [paper_text(d["title"], d["text"]) for d in docs],
-        query_ids,
-        [queries[q] for q in query_ids],
-        qrels,
-    )
-
-
-def ndcg_at_10(queries: np.ndarray, docs: np.ndarray, query_ids, doc_ids, qrels) -> float:
-    """Mean nDCG@10 with binary relevance (as pytrec_eval / BEIR compute it)."""
+def ndcg_at_10(queries: np.ndarray, docs: np.ndarray, data: scifact.SciFact) -> float:
+    """Mean nDCG@10 of ranking every document by cosine to each query."""
     scores = queries @ docs.T
-    discounts = 1 / np.log2(np.arange(2, 12))
+    doc_ids = [d["_id"] for d in data.docs]
     total = 0.0
-    for row, query in enumerate(query_ids):
+    for row, query in enumerate(data.query_ids):
         top = np.argsort(-scores[row], kind="stable")[:10]
-        gains = np.array([doc_ids[j] in qrels[query] for j in top], dtype=float)
-        total += float(gains @ discounts[: len(top)]) / discounts[: len(qrels[query])].sum()
-    return total / len(query_ids)
+        total += scifact.ndcg10([doc_ids[j] for j in top], data.qrels[query])
+    return total / len(data.query_ids)
 
 
 def reference(doc_texts, query_texts, doc_ids, cache: Path | None) -> tuple[np.ndarray, ...]:
@@ -119,12 +97,10 @@ def main() -> None:
     parser.add_argument("--reference-cache", type=Path, help=".npz for the PyTorch vectors")
     parser.add_argument("--arxiv", type=int, default=0, help="also time N arXiv abstracts")
     args = parser.parse_args()
-    scifact = DATA / "scifact-beir"
-    if not scifact.exists():
-        log(f"skipped: {scifact} not found (set DAILYPAPERS_SHARED_DATA)")
-        print(json.dumps({"skipped": f"no SciFact data at {scifact}"}))
-        return
-    doc_ids, doc_texts, query_ids, query_texts, qrels = load_scifact(scifact)
+    data = scifact.load()
+    doc_ids = [d["_id"] for d in data.docs]
+    doc_texts = [paper_text(d["title"], d["text"]) for d in data.docs]
+    query_texts = data.queries
 
     model_dir = args.model
     if model_dir is None:
@@ -142,10 +118,10 @@ def main() -> None:
     for query in query_texts[:50]:
         encoder.encode([query])
     query_ms = (time.perf_counter() - started) / 50 * 1000
-    ndcg_ours = ndcg_at_10(encoder.encode(query_texts), docs, query_ids, doc_ids, qrels)
+    ndcg_ours = ndcg_at_10(encoder.encode(query_texts), docs, data)
 
     ref_docs, ref_queries = reference(doc_texts, query_texts, doc_ids, args.reference_cache)
-    ndcg_ref = ndcg_at_10(ref_queries, ref_docs, query_ids, doc_ids, qrels)
+    ndcg_ref = ndcg_at_10(ref_queries, ref_docs, data)
     result = {
         "abstracts_per_s": round(per_s, 1),
         "ndcg10_delta": round(ndcg_ours - ndcg_ref, 4),
