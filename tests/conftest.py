@@ -66,6 +66,13 @@ def fresh_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def fresh_home(settings, tmp_path: Path):
+    """Files a test writes under DAILYPAPERS_HOME (the published vector index) stay its own."""
+    settings.HOME = tmp_path / "home"
+    settings.HOME.mkdir()
+
+
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server for the test; Django sends through it. Yields its Inbox."""

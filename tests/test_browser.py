@@ -94,10 +94,9 @@ def test_paper_page_in_a_browser(browser, live_server, day_of_papers):
     assert page.url.endswith(f"/papers/date/{DAY}")
 
 
-def test_search_in_a_browser(browser, live_server, day_of_papers, settings, tmp_path):
+def test_search_in_a_browser(browser, live_server, day_of_papers):
     from dailypapers.search import embedding
 
-    settings.HOME = tmp_path
     embedding.embed_missing()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}")

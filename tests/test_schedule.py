@@ -11,6 +11,8 @@ from dailypapers import scheduler
 from dailypapers.feed.models import FeatureRule
 from dailypapers.ingest.models import IngestRun
 from dailypapers.models import ScheduledRun
+from dailypapers.papers.models import Paper
+from dailypapers.search.models import Embedding
 from tests.arxiv_replay import ArxivReplay
 from tests.conftest import shared_data
 
@@ -63,8 +65,13 @@ def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client
 
     runs = dict(IngestRun.objects.values_list("kind", "status"))
     assert runs == {"rss": "succeeded", "oai": "succeeded"}
-    # the two ingest jobs and the two digests (nobody subscribed: nothing sent)
-    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 4
+    # the two ingest jobs, the two digests (nobody subscribed: nothing sent), and after an
+    # ingest that brought papers, their embedding
+    tasks = DBTaskResult.objects.values_list("task_path", "status")
+    names = sorted(path.rsplit(".", 1)[1] for path, _ in tasks)
+    assert names == ["embed_new", "fetch_new", "harvest_oai", "send_daily", "send_weekly"]
+    assert {status for _, status in tasks} == {"SUCCESSFUL"}
+    assert Embedding.objects.count() == Paper.objects.count() > 0
     html = client.get("/papers/date/2026-09-24").content.decode()
     assert 'href="/papers/2609.26811"' in html  # a new cs.LG paper, featured by the rule
     assert client.get("/papers/2609.26811").status_code == 200

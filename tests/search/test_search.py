@@ -82,8 +82,7 @@ CORPUS = [
 
 
 @pytest.fixture
-def corpus(settings, tmp_path):
-    settings.HOME = tmp_path  # a fresh vector index
+def corpus():
     papers = {}
     for arxiv_id, title, abstract, authors, cats, year in CORPUS:
         papers[arxiv_id] = factories.paper(
@@ -154,8 +153,7 @@ def test_index_follows_updates_deletes_and_hiding(corpus):
     assert lex("fault") == []
 
 
-def test_imports_are_searchable_at_once(write_jsonl, settings, tmp_path):
-    settings.HOME = tmp_path
+def test_imports_are_searchable_at_once(write_jsonl):
     record = {
         "id": "2501.00001",
         "title": "Sparse Autoencoders Find Interpretable Features",
