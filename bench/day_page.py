@@ -8,7 +8,6 @@ Last line: {"requests": ..., "concurrency": 32, "requests_per_s": ..., "p50_ms":
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from serve import serving
 
 CONCURRENCY = 32
 DAY = "/papers/date/2025-09-08"
@@ -34,21 +35,8 @@ def main() -> None:
     for fmt, paths in (("arxiv", arxiv), ("hf-daily", hf)):
         subprocess.run([*cli, "import", fmt, *map(str, paths)], env=env, check=True)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [*cli, "up", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_serving(port)
+    with serving(env) as (port, _):
         latencies = load(port, total)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     seconds, times = latencies
     times.sort()
     print(
@@ -62,18 +50,6 @@ def main() -> None:
             }
         )
     )
-
-
-def wait_until_serving(port: int) -> None:
-    for _ in range(200):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", DAY)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit("the server did not start")
 
 
 def load(port: int, total: int) -> tuple[float, list[float]]:

@@ -18,7 +18,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -29,7 +28,10 @@ from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
-DATA = Path(os.environ.get("DAILYPAPERS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+from scifact import DATA  # noqa: E402
+from serve import serving  # noqa: E402
+
 CLI = [sys.executable, "-m", "dailypapers.cli"]
 
 
@@ -167,17 +169,8 @@ def in_process(queries: list[str]) -> dict[str, float]:
 
 
 def over_http(env: dict[str, str], queries: list[str]) -> dict[str, float]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [*CLI, "up", "--port", str(port), "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        conn = wait_for(port)
+    with serving(env) as (port, server):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for text in queries[:10]:  # each gunicorn process loads the model on first use
             get(conn, text)
         times = []
@@ -186,9 +179,6 @@ def over_http(env: dict[str, str], queries: list[str]) -> dict[str, float]:
             get(conn, text)
             times.append(time.perf_counter() - start)
         rss = max_rss_mb(server.pid)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     log(f"over HTTP: {percentiles(times, 'http_')}; largest process {rss} MB")
     return {**percentiles(times, "http_"), "web_process_rss_mb": rss}
 
@@ -214,17 +204,6 @@ def get(conn: http.client.HTTPConnection, text: str) -> None:
     response.read()
     if response.status != 200:
         sys.exit(f"HTTP {response.status} for {text!r}")
-
-
-def wait_for(port: int) -> http.client.HTTPConnection:
-    for _ in range(300):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            get(conn, "warm up")
-            return conn
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("the server did not start")
 
 
 if __name__ == "__main__":
