@@ -202,6 +202,10 @@ def test_exact_id_and_exact_title_come_first(embedded):
     # "networks" is in many papers; the one titled exactly so goes first
     results = selectors.search("a survey of graph neural networks")
     assert ids(results.ids)[0] == "2402.00003" and results.exact == embedded["2402.00003"].pk
+    # ...even when keywords alone rank another paper higher (stop words do not count there)
+    factories.paper("2501.00011", title="You May Not Need Attention", abstract="Attention? " * 9)
+    assert lex("attention is all you need")[0] == "2501.00011"
+    assert ids(selectors.search("Attention is all you need!").ids)[0] == "1706.03762"
 
 
 def test_sorts(embedded):

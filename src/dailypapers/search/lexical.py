@@ -36,6 +36,24 @@ def search(q: Query, limit: int, order: str = "rank", any_words: bool = True) ->
     return ids
 
 
+def phrase_in_title(words: list[str], limit: int = 50) -> list[int]:
+    """Visible papers whose title (on PostgreSQL: title or abstract) has ``words`` in a row:
+    the candidates for an exact-title match."""
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        sql = (
+            f"SELECT p.id FROM {PAPER} p WHERE p.search_vector @@ "
+            "phraseto_tsquery('dailypapers_english', %s) AND p.hidden = %s LIMIT %s"
+        )
+        return _fetch(sql, [" ".join(words), False, limit])
+    sql = (
+        f"SELECT p.id FROM {FTS} JOIN {PAPER} p ON p.id = {FTS}.rowid "
+        f"WHERE {FTS} MATCH %s AND p.hidden = %s LIMIT %s"
+    )
+    return _fetch(sql, [f"title : {_phrase(*words)}", False, limit])
+
+
 def matching(q: Query, ids: Sequence[int]) -> set[int]:
     """Which of ``ids`` pass ``q``'s filters (authors, exclusions, categories, dates) and are
     visible; the text itself is not required to match."""
@@ -102,9 +120,9 @@ class _Sqlite:
     (set once on the table, see the migration)."""
 
     def run(self, q: Query, mode: str, limit: int, order: str) -> list[int]:
-        words = q.words
-        if mode == "OR":  # PostgreSQL's configuration drops these itself
-            words = [w for w in words if w not in STOP_WORDS] or words
+        # Stop words add nothing to the ranking but long lists to intersect (PostgreSQL's
+        # configuration drops them itself); a query of stop words only keeps them.
+        words = [w for w in q.words if w not in STOP_WORDS] or q.words
         terms = [_phrase(w) for w in words] + [_phrase(*p) for p in q.phrases]
         match = f" {mode} ".join(terms)
         where, params = _plain_filters(q, "p.categories")

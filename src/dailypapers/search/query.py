@@ -30,7 +30,7 @@ _CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[a-z]{2}(-[a-z]{2})?|\.[A-Z]{2})?$", re
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 OPERATORS = ("author", "cat", "after", "before")
 # Snowball's English stop words (what PostgreSQL's 'english' configuration drops), left out
-# when any-word matching tops up a list: "to" or "the" would match nearly every paper.
+# of keyword matching and highlighting: "to" or "the" would match nearly every paper.
 STOP_WORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can did do does doing don down during each few for from

@@ -73,7 +73,7 @@ def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results
         except ModelUnavailable as exc:
             res.semantic_error = str(exc)
     res.ids = fuse([keyword, nearest])
-    res.exact = _exact_title(q, keyword[:10] + nearest[:10])
+    res.exact = _exact_title(q)
     if res.exact is not None:
         res.ids = [res.exact] + [i for i in res.ids if i != res.exact]
     if res.sort == "date":
@@ -121,10 +121,12 @@ def _visible_id(arxiv_id: str) -> int | None:
     )
 
 
-def _exact_title(q: Query, candidates: list[int]) -> int | None:
-    """The candidate whose title has exactly the query's words, if any."""
+def _exact_title(q: Query) -> int | None:
+    """The paper whose title is exactly the query (case, accents and punctuation aside)."""
     wanted = words(q.text)
-    titles = Paper.objects.filter(id__in=set(candidates)).values_list("id", "title")
+    if q.has_filters or not 2 <= len(wanted) <= 40:
+        return None
+    titles = Paper.objects.filter(id__in=lexical.phrase_in_title(wanted)).values_list("id", "title")
     return next((pk for pk, title in titles if words(title) == wanted), None)
 
 
