@@ -289,3 +289,11 @@ def test_similar_papers_on_the_paper_page(client, embedded):
     assert similar.count("<li>") == 5
     factories.paper("2501.00010", title="Not embedded yet")
     assert "Similar papers" not in client.get("/papers/2501.00010").content.decode()
+
+
+def test_a_narrow_filter_looks_past_the_ranking_window(corpus, monkeypatch):
+    # Only the newest RANK_WINDOW matches are ranked; a filter that keeps none of them must
+    # still find the older match (the first paper of the corpus is the only cs.CV one).
+    monkeypatch.setattr(lexical, "RANK_WINDOW", 2)
+    assert set(lex("networks")) == {"2403.00004", "2402.00003"}  # the newest two
+    assert lex("networks cat:cs.CV") == ["1512.03385"]

@@ -94,6 +94,9 @@ class Encoder:
             options.intra_op_num_threads = embed_threads()
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # Idle threads would spin after each call, taking the cores from the vector scan
+            # that follows a query's embedding.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
                 str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
             )

@@ -125,20 +125,43 @@ class _Sqlite:
         words = [w for w in q.words if w not in STOP_WORDS] or q.words
         terms = [_phrase(w) for w in words] + [_phrase(*p) for p in q.phrases]
         match = f" {mode} ".join(terms)
+        fts_match = self._with_filters(q, f"({match})")
         where, params = _plain_filters(q, "p.categories")
-        matches = (
-            f"FROM {FTS} JOIN {PAPER} p ON p.id = {FTS}.rowid "
-            f"WHERE {FTS} MATCH %s AND {' AND '.join(where)}"
-        )
-        params = [self._with_filters(q, f"({match})"), *params]
+        where_sql = " AND ".join(where)
         if order == "date":
-            return _fetch(f"SELECT p.id {matches} ORDER BY {BY_DATE} LIMIT %s", [*params, limit])
-        # BM25 costs ~10 us a row: rank the newest RANK_WINDOW matches only (see above).
-        return _fetch(
-            f"SELECT id FROM (SELECT p.id AS id, {FTS}.rank AS score {matches} "
-            f"ORDER BY {FTS}.rowid DESC LIMIT %s) ORDER BY score LIMIT %s",
-            [*params, RANK_WINDOW, limit],
+            return _fetch(
+                f"SELECT p.id FROM {FTS} JOIN {PAPER} p ON p.id = {FTS}.rowid WHERE {FTS} "
+                f"MATCH %s AND {where_sql} ORDER BY {BY_DATE} LIMIT %s",
+                [fts_match, *params, limit],
+            )
+        # BM25 costs ~10 us a match: rank the newest RANK_WINDOW matches, then filter them.
+        ids = _fetch(
+            f"SELECT p.id FROM (SELECT rowid AS id, rank AS score FROM {FTS} WHERE {FTS} "
+            f"MATCH %s ORDER BY rowid DESC LIMIT %s) AS m JOIN {PAPER} p ON p.id = m.id "
+            f"WHERE {where_sql} ORDER BY m.score LIMIT %s",
+            [fts_match, RANK_WINDOW, *params, limit],
         )
+        if (
+            len(ids) < limit
+            and mode == "AND"
+            and (q.categories or q.after or q.before)
+            and self._count(fts_match, RANK_WINDOW + 1) > RANK_WINDOW
+        ):
+            # The window held too few papers that pass a narrow filter: filter every match
+            # first (slower, but "learning cat:math.CT" must find the older papers too).
+            ids = _fetch(
+                f"SELECT id FROM (SELECT p.id AS id, {FTS}.rank AS score FROM {FTS} "
+                f"JOIN {PAPER} p ON p.id = {FTS}.rowid WHERE {FTS} MATCH %s AND {where_sql} "
+                f"ORDER BY {FTS}.rowid DESC LIMIT %s) ORDER BY score LIMIT %s",
+                [fts_match, *params, RANK_WINDOW, limit],
+            )
+        return ids
+
+    @staticmethod
+    def _count(fts_match: str, most: int) -> int:
+        """How many papers match, counting up to ``most`` (cheap: no ranking)."""
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s LIMIT %s)"
+        return _fetch(sql, [fts_match, most])[0]
 
     def filter(self, q: Query, ids: list[int] | None, limit: int | None = None) -> list[int]:
         where, params = _plain_filters(q, "p.categories")
