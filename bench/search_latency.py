@@ -102,6 +102,7 @@ def copy_to_postgres(env: dict[str, str], sqlite_path: Path) -> None:
             for pk, model, blob, created in src.execute("SELECT * FROM search_embedding"):
                 vector = "[" + ",".join(map(str, memoryview(blob).cast("f").tolist())) + "]"
                 copy.write_row([pk, model, vector, created])
+        pg.commit()  # the deferred foreign-key checks run here, before the index build
         log(f"copied rows to PostgreSQL in {time.perf_counter() - start:.0f} s; indexing...")
         cur.execute("SET maintenance_work_mem = '2GB'")
         cur.execute(
