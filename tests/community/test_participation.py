@@ -157,14 +157,16 @@ def test_votes_rank_the_day_and_trending(client):
     old, new = recent("2509.00001", title="Old favourite"), recent("2509.00002", title="Fresh")
     now = timezone.now()
     feature(old, TODAY, upvotes=10, hour=0)
-    feature(new, TODAY, upvotes=0, hour=now.hour)  # within the last hour, never in the future
+    fresh = feature(new, TODAY, upvotes=0)
+    fresh.featured_at = now  # featured just now: never in the future, whatever the hour
+    fresh.save()
     for name in ("a1", "a2", "a3"):
         Vote.objects.create(user=member(name), paper=new)
 
     votes = client.get(f"/papers/date/{TODAY}").content.decode()
     assert votes.index("Old favourite") < votes.index("Fresh")  # 10 > 3 votes
     trending = client.get("/trending").content.decode()
-    if now.hour >= 2:  # "Old favourite" is then 2+ hours older: 11 / 4^1.5 < 4 / 2^1.5
+    if now.hour >= 2:  # "Old favourite" is then 2+ hours old: 11 / 4^1.5 < 4 / 2^1.5
         assert trending.index("Fresh") < trending.index("Old favourite")
     assert (
         "(votes + 1) / (hours since featured + 2) ^ 1.5"
