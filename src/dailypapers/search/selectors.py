@@ -48,9 +48,7 @@ class Results:
 
     def papers(self, start: int, stop: int) -> list[Paper]:
         """Rows for ``ids[start:stop]``, in order."""
-        page = self.ids[start:stop]
-        rows = Paper.objects.in_bulk(page)
-        return [rows[i] for i in page if i in rows]
+        return _rows(self.ids[start:stop])
 
 
 def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results:
@@ -64,6 +62,11 @@ def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results
     if not q.has_text:
         res.ids = lexical.filtered(q, MAX_RESULTS) if q.has_filters else []
         return _reordered(res)
+    if res.sort == "date":
+        # Newest first among the papers with all the words: relevance is not needed then.
+        res.ids = lexical.search(q, MAX_RESULTS, order="date", any_words=False)
+        if res.ids:
+            return res
     keyword = lexical.search(q, DEPTH)
     nearest: list[int] = []
     if semantic:
@@ -76,9 +79,8 @@ def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results
     res.exact = _exact_title(q)
     if res.exact is not None:
         res.ids = [res.exact] + [i for i in res.ids if i != res.exact]
-    if res.sort == "date":
-        newest = lexical.search(q, MAX_RESULTS, order="date", any_words=False)
-        res.ids = newest or _by_date(res.ids)
+    if res.sort == "date":  # no paper has all the words: the relevant ones, newest first
+        res.ids = _by_date(res.ids)
     return _reordered(res)
 
 
@@ -110,7 +112,11 @@ def similar(paper: Paper, limit: int = 5) -> list[Paper]:
         return []
     near = [pk for pk, _ in vectors.nearest(vector, limit * 2 + 1) if pk != paper.pk]
     visible = lexical.matching(Query(), near)
-    ids = [pk for pk in near if pk in visible][:limit]
+    return _rows([pk for pk in near if pk in visible][:limit])
+
+
+def _rows(ids: list[int]) -> list[Paper]:
+    """The papers with these ids, in the same order."""
     rows = Paper.objects.in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
 
