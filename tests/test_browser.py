@@ -102,7 +102,8 @@ def test_search_in_a_browser(browser, live_server, day_of_papers):
     page, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}")
 
     page.get_by_role("searchbox", name="Search papers").fill("attention transformers")
-    page.keyboard.press("Enter")
+    with page.expect_navigation():  # the load-state wait alone can return before it starts
+        page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
     first = page.locator(".card").first
     assert "Long-Context Transformers" in first.locator(".card-title").inner_text()
@@ -112,13 +113,15 @@ def test_search_in_a_browser(browser, live_server, day_of_papers):
 
     page.get_by_text("Filters").click()
     page.get_by_label("Category").fill("cs.CV")
-    page.get_by_role("button", name="Search").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
     page.wait_for_load_state("networkidle")
     assert page.get_by_role("heading", name="No papers match").is_visible()
     assert page.get_by_label("Category").input_value() == "cs.CV"  # the form keeps the filter
     page.get_by_label("Category").fill("")
     page.locator(".search-form [name=q]").fill("agents that stop searching")
-    page.get_by_role("button", name="Search").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Search").click()
     page.wait_for_load_state("networkidle")
     assert "Retrieval-Augmented Agents" in page.locator(".card").first.inner_text()
     assert errors == []
