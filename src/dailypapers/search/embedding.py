@@ -29,7 +29,11 @@ def encoder() -> Encoder:
         raise ModelUnavailable("semantic search is turned off (DAILYPAPERS_SEMANTIC_SEARCH)")
     with _lock:
         if _encoder is None:
-            _encoder = Encoder.load(settings.DAILYPAPERS_MODEL_DIR)
+            _encoder = Encoder.load(
+                settings.DAILYPAPERS_MODEL_DIR,
+                threads=settings.DAILYPAPERS_EMBED_THREADS,
+                max_tokens=settings.DAILYPAPERS_EMBED_MAX_TOKENS,
+            )
         return _encoder
 
 

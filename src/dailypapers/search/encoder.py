@@ -1,14 +1,13 @@
-"""Sentence embeddings at run time: an ONNX export of all-MiniLM-L6-v2 run by onnxruntime.
+"""Sentence embeddings at run time: an ONNX graph of all-MiniLM-L6-v2 run by onnxruntime.
 
-Only onnxruntime, tokenizers and numpy are imported here; torch and sentence-transformers are
-needed once, by `python -m dailypapers.search.build_model OUT_DIR`, which writes the files read
-below (model.onnx, tokenizer.json, model.json).
+Only onnxruntime, tokenizers and numpy are imported here. `python -m
+dailypapers.search.build_model OUT_DIR` writes the files read below (model.onnx, tokenizer.json,
+model.json) once, with onnx and numpy.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,17 +16,13 @@ import numpy as np
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "model.json"
-THREADS_ENV = "DAILYPAPERS_EMBED_THREADS"
-DEFAULT_THREADS = 2
-# Tokens embedded per text; the graph takes any length up to the model's 512 positions.
-# 256 (the default, as sentence-transformers) keeps SciFact quality; the model's own training
-# length, 128, is about twice as fast and 0.025 nDCG@10 lower (bench/embed_throughput.py).
-MAX_TOKENS_ENV = "DAILYPAPERS_EMBED_MAX_TOKENS"
+DEFAULT_THREADS = 2  # the size of the production box
+MAX_THREADS = 64
 BUILD_HINT = "run `make setup` or `python -m dailypapers.search.build_model {path}`"
 
 
 class BadSetting(ValueError):
-    """An environment setting of the encoder has an unusable value."""
+    """A setting of the encoder (threads, max_tokens) has an unusable value."""
 
 
 class ModelUnavailable(Exception):
@@ -42,20 +37,13 @@ def paper_text(title: str, abstract: str) -> str:
     return title or abstract
 
 
-def embed_threads() -> int:
-    """Intra-op threads: DAILYPAPERS_EMBED_THREADS, else 2 (the size of the production box)."""
-    return _positive_env(THREADS_ENV, DEFAULT_THREADS, 64)
-
-
-def _positive_env(name: str, default: int, most: int) -> int:
-    value = os.environ.get(name, "").strip()
-    try:
-        number = int(value) if value else default
-    except ValueError:
-        raise BadSetting(f"{name} must be a whole number, not {value!r}") from None
-    if not 1 <= number <= most:
-        raise BadSetting(f"{name} must be between 1 and {most}, not {number}")
-    return number
+def _whole_number(name: str, value: object, most: int) -> int:
+    # bool is an int to Python, never a thread count.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadSetting(f"{name} must be a whole number, not {value!r}")
+    if not 1 <= value <= most:
+        raise BadSetting(f"{name} must be between 1 and {most}, not {value}")
+    return value
 
 
 class Encoder:
@@ -65,19 +53,30 @@ class Encoder:
     dim: int
     max_tokens: int
 
-    def __init__(self, session, tokenizer, meta: dict) -> None:
+    def __init__(self, session, tokenizer, meta: dict, max_tokens: int) -> None:
         self._session = session
         self._tokenizer = tokenizer
         self.meta = meta
         self.name, self.dim = meta["name"], int(meta["dim"])
-        self.max_tokens = _positive_env(MAX_TOKENS_ENV, int(meta["max_tokens"]), 512)
+        self.max_tokens = max_tokens
 
     @classmethod
-    def load(cls, path: Path) -> Encoder:
-        """Open the model in `path`; ModelUnavailable if it is missing or corrupt."""
+    def load(
+        cls, path: Path, threads: int = DEFAULT_THREADS, max_tokens: int | None = None
+    ) -> Encoder:
+        """Open the model in `path`, computing on `threads` intra-op threads and reading the
+        first `max_tokens` tokens of each text (None: the model's own, model.json's max_tokens).
+
+        The graph takes any length up to the model's positions (512). 256 (sentence-transformers'
+        default, and the build's) keeps SciFact quality; the model's training length, 128, is
+        about twice as fast and 0.025 nDCG@10 lower (bench/embed_throughput.py).
+        BadSetting (a ValueError) for an unusable number, ModelUnavailable if the model is
+        missing or corrupt.
+        """
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        threads = _whole_number("threads", threads, MAX_THREADS)
         path = Path(path)
         hint = BUILD_HINT.format(path=path)
         missing = [f for f in (META_FILE, MODEL_FILE, TOKENIZER_FILE) if not (path / f).is_file()]
@@ -87,11 +86,15 @@ class Encoder:
             )
         try:
             meta = json.loads((path / META_FILE).read_text())
+            if max_tokens is None:
+                max_tokens = int(meta["max_tokens"])
+            else:  # at most the graph's positions, which only the model knows
+                max_tokens = _whole_number("max_tokens", max_tokens, int(meta["max_positions"]))
             tokenizer = Tokenizer.from_file(str(path / TOKENIZER_FILE))
             # The tokenizer only truncates; encode() pads each length-sorted batch itself.
             tokenizer.no_padding()
             options = ort.SessionOptions()
-            options.intra_op_num_threads = embed_threads()
+            options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads would spin after each call, taking the cores from the vector scan
@@ -100,9 +103,8 @@ class Encoder:
             session = ort.InferenceSession(
                 str(path / MODEL_FILE), options, providers=["CPUExecutionProvider"]
             )
-            encoder = cls(session, tokenizer, meta)
-            tokenizer.enable_truncation(encoder.max_tokens)
-            return encoder
+            tokenizer.enable_truncation(max_tokens)
+            return cls(session, tokenizer, meta, max_tokens)
         except BadSetting:
             raise  # say so, rather than "model unreadable"
         except Exception as exc:  # onnxruntime and tokenizers raise their own types
