@@ -13,11 +13,28 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-SHARED_DATA = Path(
-    os.environ.get(
-        "DAILYPAPERS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
-    )
-)
+
+
+def _shared_data() -> Path:
+    """``$DAILYPAPERS_SHARED_DATA``, else the first ``shared/data`` beside the checkout or
+    beside a folder above it (a clone in /work/main or /work/ci/main finds /work/shared)."""
+    if os.environ.get("DAILYPAPERS_SHARED_DATA"):
+        return Path(os.environ["DAILYPAPERS_SHARED_DATA"])
+    repo = Path(__file__).resolve().parents[1]
+    for folder in repo.parents:
+        if (folder / "shared" / "data").is_dir():
+            return folder / "shared" / "data"
+    return repo.parent / "shared" / "data"
+
+
+SHARED_DATA = _shared_data()
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a `dailypapers` subprocess: the site's own settings on the embedded
+    default (SQLite) in a data folder the caller names with DAILYPAPERS_HOME."""
+    drop = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
 
 
 def run_command(*args: object) -> tuple[str, str]:

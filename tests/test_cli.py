@@ -1,7 +1,6 @@
 """The `dailypapers` command as a new user runs it: import a dump, `up`, open the pages."""
 
 import json
-import os
 import shutil
 import socket
 import sqlite3
@@ -13,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import cli_env
 
 CLI = shutil.which("dailypapers", path=str(Path(sys.executable).parent)) or "dailypapers"
 
@@ -33,8 +34,7 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.fixture
 def home(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # the embedded default
-    env["DAILYPAPERS_HOME"] = str(tmp_path / "var")
+    env = cli_env(DAILYPAPERS_HOME=str(tmp_path / "var"))
     # The scheduler started by `up` runs its jobs at once: let them fail fast, offline.
     for name in ("API", "OAI", "RSS"):
         env[f"DAILYPAPERS_ARXIV_{name}_URL"] = "http://127.0.0.1:9/"

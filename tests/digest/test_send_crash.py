@@ -2,13 +2,13 @@
 two different digests for the period. Real processes, real SQLite file, real SMTP server."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
 
+from tests.conftest import cli_env
 from tests.smtp import Inbox, SmtpServer
 
 CLI = [sys.executable, "-m", "dailypapers.cli"]
@@ -33,8 +33,7 @@ def test_kill_9_mid_send_then_rerun_gives_everyone_exactly_one_digest(tmp_path):
     }
     (tmp_path / "day.jsonl").write_text(json.dumps(day) + "\n")
     with SmtpServer(Inbox(delay=0.01)) as smtp:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(DAILYPAPERS_HOME=str(tmp_path), EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}")
+        env = cli_env(DAILYPAPERS_HOME=str(tmp_path), EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}")
         for step in (
             ["migrate", "-v0"],
             ["import", "hf-daily", str(tmp_path / "day.jsonl")],

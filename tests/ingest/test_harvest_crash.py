@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import shared_data
+from tests.conftest import cli_env
 
 CLI = [sys.executable, "-m", "dailypapers.cli"]
 
@@ -28,9 +28,8 @@ def wait_for(condition, timeout=30.0):
 
 
 def test_kill_9_mid_harvest_then_rerun_completes(tmp_path: Path):
-    with ArxivReplay(shared_data("arxiv-xml-samples")) as replay:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(
+    with ArxivReplay() as replay:
+        env = cli_env(
             DAILYPAPERS_HOME=str(tmp_path),
             DAILYPAPERS_ARXIV_OAI_URL=replay.url + "/oai",
             DAILYPAPERS_ARXIV_MIN_INTERVAL="0.01",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -34,12 +33,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--host", default=settings.SERVE_HOST, help="default: $HOST")
+        parser.add_argument("--port", type=int, default=settings.SERVE_PORT, help="default: $PORT")
         parser.add_argument(
             "--workers",
             type=int,
-            default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+            default=settings.SERVE_WORKERS,
             help="web processes (default 2, or $WEB_CONCURRENCY)",
         )
         parser.add_argument(
