@@ -1,5 +1,5 @@
 """A local stand-in for arXiv: answers API, OAI-PMH and RSS requests from real recorded
-responses (shared/data/arxiv-xml-samples), and injects the faults arXiv is known for."""
+responses (tests/fixtures/arxiv), and injects the faults arXiv is known for."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+SAMPLES = Path(__file__).parent / "fixtures" / "arxiv"
 
 OAI_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -50,7 +52,9 @@ class Request:
 class ArxivReplay:
     """Serve on 127.0.0.1; ``faults`` maps the 1-based number of a request to a Fault."""
 
-    def __init__(self, samples: Path, extra_oai_records: int = 9, page_size: int = 3) -> None:
+    def __init__(
+        self, samples: Path = SAMPLES, extra_oai_records: int = 9, page_size: int = 3
+    ) -> None:
         self.page_size = page_size
         self.faults: dict[int, Fault] = {}
         self.requests: list[Request] = []
@@ -86,6 +90,16 @@ class ArxivReplay:
 
     def oai_ids(self) -> list[str]:
         return [ident for ident, _, _ in self.oai_records]
+
+    def oai_delete(self, ident: str, datestamp: dt.date) -> None:
+        """From now on the harvest reports ``ident`` deleted, with the header arXiv sends."""
+        xml = (
+            f'<record><header status="deleted"><identifier>oai:arXiv.org:{ident}</identifier>'
+            f"<datestamp>{datestamp}</datestamp><setSpec>cs</setSpec></header></record>"
+        )
+        self.oai_records = [r for r in self.oai_records if r[0] != ident]
+        self.oai_records.append((ident, datestamp, xml))
+        self.oai_records.sort(key=lambda r: (r[1], r[0]))
 
     # --- answers -----------------------------------------------------------------------------
 

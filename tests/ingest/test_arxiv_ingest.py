@@ -12,15 +12,18 @@ import httpx
 import pytest
 from django.core.management import CommandError
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 
+from dailypapers.feed import selectors as feed
 from dailypapers.feed.models import Featured, FeatureRule
 from dailypapers.ingest import arxiv
 from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError, RateLimiter
 from dailypapers.ingest.models import HarvestState, IngestRun
 from dailypapers.papers.models import Paper
+from dailypapers.search import selectors as search
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import run_command, shared_data
+from tests.conftest import run_command
+from tests.factories import feature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +45,7 @@ class FakeClock:
 
 @pytest.fixture
 def replay():
-    with ArxivReplay(shared_data("arxiv-xml-samples")) as server:
+    with ArxivReplay() as server:
         urls = {
             "DAILYPAPERS_ARXIV_API_URL": server.url + "/api/query",
             "DAILYPAPERS_ARXIV_OAI_URL": server.url + "/oai",
@@ -195,6 +198,26 @@ def test_harvest_that_cannot_finish_says_so_and_resumes_later(replay, client):
     assert Paper.objects.count() == 12
 
 
+def test_papers_deleted_on_arxiv_leave_feeds_and_search_but_keep_their_rows(replay, client):
+    arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
+    gone = Paper.objects.get(arxiv_id="2601.10001")
+    feature(gone, dt.date(2026, 1, 7))
+    assert search.search("synthetic paper 1").ids[:1] == [gone.pk]
+
+    replay.oai_delete("2601.10001", dt.date(2026, 1, 10))
+    report = arxiv.harvest_oai("cs", client=client)
+
+    gone.refresh_from_db()
+    assert gone.hidden and gone.deleted_at is not None
+    assert report.deleted == 1 and "deleted on arXiv 1" in report.summary()
+    assert IngestRun.objects.filter(kind="oai").latest("started_at").deleted == 1
+    assert gone.pk not in search.search("synthetic paper 1").ids
+    assert not feed.listing(dt.date(2026, 1, 7), dt.date(2026, 1, 7)).exists()
+    assert arxiv.harvest_oai("cs", dt.date(2026, 1, 10), client=client).deleted == 0  # once
+    page = Client().get("/papers/2601.10001").content.decode()
+    assert "arXiv reported this paper deleted on" in page
+
+
 # --- RSS --------------------------------------------------------------------------------------
 
 
@@ -207,10 +230,11 @@ def test_fetch_new_lands_announcements_and_the_rule_features_them(replay, client
     new = Paper.objects.get(arxiv_id="2609.26811")
     assert new.announced == dt.date(2026, 9, 24)
     featured = Featured.objects.filter(source="rule")
-    # new and cross-listed cs.LG papers, not the replaced ones
-    assert featured.count() >= 1
-    assert all(f.day == dt.date(2026, 9, 24) for f in featured)
-    assert not featured.filter(paper__arxiv_id__in=["2205.06398", "2009.13987"]).exists()
+    # the new cs.LG papers; not the cross-list (no cs.LG) nor the replaced one
+    assert sorted(featured.values_list("paper__arxiv_id", "day")) == [
+        ("2609.26811", dt.date(2026, 9, 24)),
+        ("2609.26820", dt.date(2026, 9, 24)),
+    ]
     assert replay.requests[0].path == "/rss/cs.LG+cs.AI+cs.CL+stat.ML"
 
 

@@ -1,5 +1,5 @@
 """The arXiv XML parsers (API Atom, OAI-PMH, RSS/Atom announcements) on the real captures in
-../shared/data/arxiv-xml-samples and on small inline fixtures for the cases no capture has."""
+tests/fixtures/arxiv and on small inline fixtures for the cases no capture has."""
 
 import datetime as dt
 import subprocess
@@ -10,11 +10,11 @@ import pytest
 from dailypapers.ingest.arxiv_atom import XmlError, parse_feed
 from dailypapers.ingest.oai import OaiError, parse_list_records
 from dailypapers.ingest.rss import parse_announcements
-from tests.conftest import shared_data
+from tests.arxiv_replay import SAMPLES
 
 
 def sample(*parts: str) -> bytes:
-    return shared_data("arxiv-xml-samples", *parts).read_bytes()
+    return SAMPLES.joinpath(*parts).read_bytes()
 
 
 def utc(*args: int) -> dt.datetime:
@@ -247,7 +247,7 @@ def test_oai_arxiv_prefix_real_listrecords():
     assert page.errors == [] and page.deleted == []
     assert [r.arxiv_id for r in page.records] == ["2504.11237", "2508.21012", "2510.07502"]
     # No <resumptionToken> at all: a complete list.
-    assert (page.resumption_token, page.complete_list_size, page.cursor) == (None, None, None)
+    assert (page.resumption_token, page.complete_list_size) == (None, None)
     assert page.last_datestamp == dt.date(2026, 1, 5)
 
     table = page.records[0]
@@ -411,7 +411,7 @@ def test_oai_arxiv_raw_versions_deleted_and_bad_records():
     ]
     assert page.last_datestamp == dt.date(2009, 12, 1)  # the deleted record's stamp counts
     assert page.resumption_token == "7654321|1001"
-    assert (page.complete_list_size, page.cursor) == (2405, 0)
+    assert page.complete_list_size == 2405
 
     diphoton, maldacena = page.records
     assert diphoton.title == (
@@ -474,7 +474,7 @@ def test_oai_empty_resumption_token_means_the_list_is_complete():
     )
     assert [r.arxiv_id for r in page.records] == ["0704.0001"]
     assert page.resumption_token is None
-    assert (page.complete_list_size, page.cursor) == (2001, 2000)
+    assert page.complete_list_size == 2001
     assert page.last_datestamp == dt.date(2008, 11, 13)
 
 
@@ -502,8 +502,10 @@ def test_oai_no_records_match_is_an_empty_page():
 def test_oai_response_without_list_records_is_an_xml_error():
     with pytest.raises(XmlError, match="no <ListRecords>"):
         parse_list_records(oai("<Identify><repositoryName>arXiv</repositoryName></Identify>"))
-    with pytest.raises(XmlError, match="cursor='soon' is not a number"):
-        parse_list_records(oai('<ListRecords><resumptionToken cursor="soon"/></ListRecords>'))
+    with pytest.raises(XmlError, match="completeListSize='soon' is not a number"):
+        parse_list_records(
+            oai('<ListRecords><resumptionToken completeListSize="soon"/></ListRecords>')
+        )
 
 
 # --- RSS: real captures ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ class IngestRunAdmin(admin.ModelAdmin):
 
     list_display = [
         "started_at", "kind", "status", "requests", "read", "created", "updated", "unchanged",
-        "skipped", "featured",
+        "skipped", "featured", "deleted",
     ]  # fmt: skip
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in IngestRun._meta.fields]

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dailypapers.feed.models import FeatureRule
+from dailypapers.feed import selectors as feed
 from dailypapers.papers import arxiv_id
+from dailypapers.papers import services as papers
 
 from . import arxiv_atom, oai, rss, store
 from .arxiv_client import ArxivClient, ArxivError, BadResponse
@@ -138,7 +139,7 @@ def fetch_new(categories: list[str] | None = None, client: ArxivClient | None = 
 
 
 def _apply_rules(items: list[rss.Announcement]) -> int:
-    rules = list(FeatureRule.objects.filter(enabled=True))
+    rules = feed.enabled_rules()
     features = [
         FeatureRecord(
             arxiv_id=a.arxiv_id,
@@ -209,7 +210,8 @@ def harvest_oai(
                 continue
             with transaction.atomic():
                 _write(page.records, report)
-                report.read += len(page.errors)
+                report.read += len(page.deleted) + len(page.errors)
+                report.deleted += papers.hide_deleted(page.deleted)
                 report.errors += page.errors
                 state.pages += 1
                 if page.last_datestamp:

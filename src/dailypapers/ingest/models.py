@@ -21,6 +21,7 @@ class IngestRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
     featured = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0, help_text="Hidden: arXiv deleted them.")
     message = models.TextField(blank=True)
 
     class Meta:

@@ -48,7 +48,6 @@ class OaiPage:
     errors: list[tuple[str, str]] = field(default_factory=list)
     resumption_token: str | None = None
     complete_list_size: int | None = None
-    cursor: int | None = None
     last_datestamp: dt.date | None = None
 
 
@@ -196,7 +195,6 @@ def _resumption(listing: Element, page: OaiPage) -> None:
     # An empty token (often with completeListSize/cursor) marks the last page.
     page.resumption_token = (token.text or "").strip() or None
     page.complete_list_size = _attr_int(token, "completeListSize")
-    page.cursor = _attr_int(token, "cursor")
 
 
 def _attr_int(element: Element, name: str) -> int | None:

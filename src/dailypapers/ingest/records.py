@@ -1,6 +1,6 @@
 """The one normalised shape every source is turned into before it reaches the database.
 
-Format modules (``arxiv_jsonl``, ``hf_daily``, later the arXiv API/OAI/RSS parsers) build
+Format modules (``arxiv_jsonl``, ``hf_daily``, ``arxiv_atom``, ``oai``, ``rss``) build
 :class:`PaperRecord` objects with these helpers and raise :class:`RecordError` with a
 readable reason for anything they cannot use; ``store`` writes records to the database.
 """

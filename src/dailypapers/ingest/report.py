@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from dailypapers.search.tasks import embed_new
+from dailypapers.papers.models import Paper
+from dailypapers.papers.signals import papers_changed
 
 from . import store
 from .models import IngestError, IngestRun
@@ -25,6 +26,7 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     featured: int = 0
+    deleted: int = 0  # hidden because arXiv deleted them (OAI-PMH)
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -43,6 +45,8 @@ class Report:
         )
         if self.featured:
             text += f", featured {self.featured}"
+        if self.deleted:
+            text += f", deleted on arXiv {self.deleted}"
         return text
 
     def reasons(self) -> list[tuple[str, int]]:
@@ -63,7 +67,7 @@ def save_run(
     IngestError.objects.bulk_create(
         IngestError(run=run, location=loc[:500], reason=reason) for loc, reason in new_errors
     )
-    for name in ("read", "created", "updated", "unchanged", "skipped", "featured"):
+    for name in ("read", "created", "updated", "unchanged", "skipped", "featured", "deleted"):
         setattr(run, name, getattr(report, name))
     run.requests = requests or run.requests
     if message:
@@ -72,4 +76,4 @@ def save_run(
         run.status, run.finished_at = status, timezone.now()
     run.save()
     if status and (report.created or report.updated):
-        embed_new.enqueue()  # new or changed papers need embeddings; a worker makes them
+        papers_changed.send(sender=Paper)  # search embeds and indexes them

@@ -1,6 +1,6 @@
 """Writes normalised records to the database, in batches, idempotently.
 
-Rules (DESIGN §2.1): one row per versionless id; a record that is *newer* than the row
+Rules: one row per versionless id; a record that is *newer* than the row
 (higher version, else later ``updated``) overwrites the fields it has; any other record only
 fills fields the row lacks; ``announced`` keeps the earliest date. Re-importing the same
 data therefore changes nothing.
@@ -17,7 +17,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from dailypapers.feed.models import Featured
+from dailypapers.feed import services as feed
 from dailypapers.papers.models import Paper
 
 from .records import FeatureRecord, PaperRecord
@@ -189,41 +189,20 @@ def paper_ids(ids: Iterable[str]) -> dict[str, int]:
 
 
 def feature_papers(features: Iterable[FeatureRecord], paper_ids: dict[str, int]) -> int:
-    """Feature papers on their days; returns how many rows were new or changed.
-
-    Imported counts only ever grow: an older capture of the same day never lowers them.
-    """
-    wanted = {(f.arxiv_id, f.day): f for f in features if f.arxiv_id in paper_ids}
-    if not wanted:
-        return 0
-    existing = {
-        (row.paper.arxiv_id, row.day): row
-        for row in Featured.objects.select_related("paper").filter(
-            paper_id__in={paper_ids[i] for i, _ in wanted}, day__in={d for _, d in wanted}
+    """Feature the papers among ``paper_ids`` on their days (see ``feed.services``); returns
+    how many featurings were new or changed."""
+    return feed.import_features(
+        feed.ImportedFeature(
+            paper_id=paper_ids[f.arxiv_id],
+            day=f.day,
+            featured_at=f.featured_at,
+            source=f.source,
+            upvotes=f.upvotes,
+            comments=f.comments,
         )
-    }
-    to_create, to_update = [], []
-    for key, f in wanted.items():
-        row = existing.get(key)
-        if row is None:
-            to_create.append(
-                Featured(
-                    paper_id=paper_ids[f.arxiv_id],
-                    day=f.day,
-                    source=f.source,
-                    featured_at=f.featured_at,
-                    imported_upvotes=f.upvotes,
-                    imported_comments=f.comments,
-                )
-            )
-        elif f.upvotes > row.imported_upvotes or f.comments > row.imported_comments:
-            row.imported_upvotes = max(row.imported_upvotes, f.upvotes)
-            row.imported_comments = max(row.imported_comments, f.comments)
-            to_update.append(row)
-    with transaction.atomic():
-        Featured.objects.bulk_create(to_create, batch_size=500)
-        Featured.objects.bulk_update(to_update, ["imported_upvotes", "imported_comments"])
-    return len(to_create) + len(to_update)
+        for f in features
+        if f.arxiv_id in paper_ids
+    )
 
 
 def _json_text(value: object) -> str:

@@ -29,7 +29,13 @@ class Paper(models.Model):
     )
     code_url = models.URLField(max_length=500, blank=True)
     project_url = models.URLField(max_length=500, blank=True)
-    hidden = models.BooleanField(default=False, help_text="Hidden from feeds by a moderator.")
+    hidden = models.BooleanField(
+        default=False,
+        help_text="Hidden from feeds and search, by a moderator or because arXiv deleted it.",
+    )
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an OAI-PMH harvest reported it deleted on arXiv."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 

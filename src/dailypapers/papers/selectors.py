@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+
 from .models import Paper
 
 
 def paper_by_id(ident: str) -> Paper | None:
     """The paper with this versionless id, or None."""
     return Paper.objects.filter(arxiv_id=ident).first()
+
+
+def visible() -> QuerySet[Paper]:
+    """Papers shown in feeds and search: not hidden (by a moderator, or deleted on arXiv)."""
+    return Paper.objects.filter(hidden=False)
+
+
+def visible_pk(ident: str) -> int | None:
+    """The primary key of the visible paper with this versionless id, or None."""
+    return visible().filter(arxiv_id=ident).values_list("pk", flat=True).first()
+
+
+def in_order(pks: Sequence[int], papers: QuerySet[Paper] | None = None) -> list[Paper]:
+    """The papers with these primary keys, in the same order (missing ones left out)."""
+    rows = (Paper.objects.all() if papers is None else papers).in_bulk(list(pks))
+    return [rows[pk] for pk in pks if pk in rows]
+
+
+def announced_between(start: dt.date, end: dt.date) -> QuerySet[Paper]:
+    """Visible papers first announced in ``[start, end]``, newest first."""
+    return visible().filter(announced__range=(start, end)).order_by("-announced", "arxiv_id")
