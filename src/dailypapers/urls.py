@@ -1,16 +1,24 @@
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+
+from dailypapers import pages
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("", pages.home, name="home"),
+    path("trending", pages.trending, name="trending"),
+    path("papers/date/<str:text>", pages.period, {"kind": "date"}, name="day"),
+    path("papers/week/<str:text>", pages.period, {"kind": "week"}, name="week"),
+    path("papers/month/<str:text>", pages.period, {"kind": "month"}, name="month"),
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.digest.urls")),
     path("", include("dailypapers.feed.urls")),
     path("", include("dailypapers.search.urls")),
-    path("", include("dailypapers.papers.urls")),
+    # Old-style ids contain a slash (hep-th/9901001), so the id takes the rest of the path.
+    re_path(r"^papers/(?P<raw>.+)$", pages.paper_detail, name="paper"),
 ]
 
 handler400 = "dailypapers.views.bad_request"

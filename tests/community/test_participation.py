@@ -12,15 +12,22 @@ from django.utils import timezone
 
 from dailypapers.community import services
 from dailypapers.community.models import Comment, Member, Vote
-from dailypapers.feed.models import Featured
+from dailypapers.feed import selectors as feed
+from dailypapers.feed.models import Featured, VoteTally
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay
-from tests.conftest import shared_data
-from tests.factories import feature, member, paper
+from tests.factories import PASSWORD, feature, member, paper
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+TODAY = dt.date(2025, 9, 10)  # the day of the stopped clock below
+
+
+@pytest.fixture(autouse=True)
+def stopped(clock):
+    """Every test here runs at 2025-09-10 12:00 UTC, whatever the hour of the run."""
+    assert clock.today == TODAY
+    return clock
 
 
 def recent(arxiv_id="2509.04664", **fields):
@@ -82,10 +89,10 @@ def test_submit_refuses_already_featured_too_old_and_over_quota(client, settings
 def test_submit_fetches_a_paper_the_corpus_lacks_from_arxiv(client):
     client.force_login(member("ada"))
     with (
-        ArxivReplay(shared_data("arxiv-xml-samples")) as replay,
+        ArxivReplay() as replay,
         override_settings(
             DAILYPAPERS_ARXIV_API_URL=replay.url + "/api/query",
-            DAILYPAPERS_ARXIV_MIN_INTERVAL=0.01,
+            DAILYPAPERS_ARXIV_MIN_INTERVAL=0,  # the stopped clock would never reach 0.01 s
             DAILYPAPERS_SUBMIT_MAX_AGE_DAYS=100_000,
         ),
     ):
@@ -153,21 +160,23 @@ def test_next_cannot_send_people_elsewhere(client):
     assert r["Location"] == "/papers/2509.04664"
 
 
-def test_votes_rank_the_day_and_trending(client):
+def test_votes_rank_the_day_and_trending(client, stopped):
     old, new = recent("2509.00001", title="Old favourite"), recent("2509.00002", title="Fresh")
-    now = timezone.now()
     feature(old, TODAY, upvotes=10, hour=0)
     fresh = feature(new, TODAY, upvotes=0)
-    fresh.featured_at = now  # featured just now: never in the future, whatever the hour
+    fresh.featured_at = stopped.now  # featured just now
     fresh.save()
     for name in ("a1", "a2", "a3"):
-        Vote.objects.create(user=member(name), paper=new)
+        services.set_vote(member(name), new, up=True)
 
     votes = client.get(f"/papers/date/{TODAY}").content.decode()
     assert votes.index("Old favourite") < votes.index("Fresh")  # 10 > 3 votes
     trending = client.get("/trending").content.decode()
-    if now.hour >= 2:  # "Old favourite" is then 2+ hours old: 11 / 4^1.5 < 4 / 2^1.5
-        assert trending.index("Fresh") < trending.index("Old favourite")
+    # "Old favourite" is 12 hours old: 11 / 14^1.5 = 0.21 < 4 / 2^1.5 = 1.41
+    assert trending.index("Fresh") < trending.index("Old favourite")
+    stopped.advance(days=3)  # both old now: 11 / 86^1.5 > 4 / 74^1.5
+    trending = client.get("/trending").content.decode()
+    assert trending.index("Old favourite") < trending.index("Fresh")
     assert (
         "(votes + 1) / (hours since featured + 2) ^ 1.5"
         in client.get("/about/ranking").content.decode()
@@ -298,10 +307,64 @@ def test_moderators_hide_and_ban_in_the_admin_with_an_audit_trail(admin_client, 
     admin_client.post("/admin/papers/paper/", {"action": "hide", "_selected_action": [p.pk]})
     assert "Spam paper" not in admin_client.get(f"/papers/date/{TODAY}").content.decode()
     admin_client.post("/admin/community/comment/", {"action": "hide", "_selected_action": [c.pk]})
+    c.refresh_from_db()
+    assert c.hidden
 
     log = list(LogEntry.objects.values_list("user__username", "change_message"))
-    assert log.count(("admin", "banned member")) == 1 and ("admin", "hid") in log
+    assert log.count(("admin", "banned member")) == 1 and log.count(("admin", "hid")) == 2
     assert admin_client.get("/admin/admin/logentry/").status_code == 200
+
+
+def test_a_ban_closes_the_account_and_lifting_it_restores_votes_and_log_in(client, admin_client):
+    p = recent()
+    spammer = member("spammer")
+    services.set_vote(spammer, p, up=True)
+    services.set_vote(member("ada"), p, up=True)
+    record = Member.objects.get(user=spammer)
+    change = f"/admin/community/member/{record.pk}/change/"
+    assert 'name="banned"' not in admin_client.get(change).content.decode()  # read-only
+
+    admin_client.post(
+        "/admin/community/member/", {"action": "ban", "_selected_action": [record.pk]}
+    )
+    login = {"username": "spammer@example.org", "password": PASSWORD}
+    refused = client.post("/accounts/login", login)
+    assert "not right" in refused.content.decode() and "_auth_user_id" not in client.session
+    assert 'class="votes-count">1<' in client.get("/papers/2509.04664").content.decode()
+
+    admin_client.post(
+        "/admin/community/member/", {"action": "unban", "_selected_action": [record.pk]}
+    )
+    assert client.post("/accounts/login", login).status_code == 302  # logged in
+    assert 'class="votes-count">2<' in client.get("/papers/2509.04664").content.decode()
+    log = list(LogEntry.objects.values_list("change_message", flat=True))
+    assert log.count("banned member") == log.count("unbanned member") == 1
+
+
+def test_operators_cannot_be_banned_from_the_admin(admin_client, admin_user):
+    operator = Member.objects.create(user=admin_user, email_verified=True)
+    admin_client.post(
+        "/admin/community/member/", {"action": "ban", "_selected_action": [operator.pk]}
+    )
+    operator.refresh_from_db()
+    assert not operator.banned
+
+
+def test_tallies_follow_every_way_a_vote_comes_or_goes(client):
+    p, other = recent(), recent("2509.00009")
+    ada, bob = member("ada"), member("bob")
+    for user in (ada, bob):
+        services.set_vote(user, p, up=True)
+    services.set_vote(ada, p, up=True)  # a double click counts once
+    services.set_vote(ada, other, up=True)
+    assert feed.vote_totals([p.pk, other.pk]) == {p.pk: 2, other.pk: 1}
+
+    services.set_vote(bob, p, up=False)
+    assert feed.vote_totals([p.pk]) == {p.pk: 1}
+    ada.delete()  # an account's deletion takes its votes along
+    assert feed.vote_totals([p.pk, other.pk]) == {p.pk: 0, other.pk: 0}
+    other.delete()  # and a paper's deletion its tally
+    assert not VoteTally.objects.filter(paper_id=other.pk).exists()
 
 
 def test_operators_created_on_the_command_line_can_take_part(admin_client):

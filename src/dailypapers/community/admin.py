@@ -16,13 +16,13 @@ class CommentAdmin(admin.ModelAdmin):
     raw_id_fields = ["paper", "user", "parent"]
     actions = ["hide", "unhide"]
 
-    @admin.action(description="Hide selected comments")
+    @admin.action(description="Hide selected comments", permissions=["change"])
     def hide(self, request, queryset):
         for comment in queryset:
             services.set_hidden(comment, True, request.user)
         messages.success(request, f"Hid {len(queryset)} comment(s).")
 
-    @admin.action(description="Show selected comments again")
+    @admin.action(description="Show selected comments again", permissions=["change"])
     def unhide(self, request, queryset):
         for comment in queryset:
             services.set_hidden(comment, False, request.user)
@@ -30,17 +30,36 @@ class CommentAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    """Bans go through the actions, which also close or reopen the account and are logged:
+    the ``banned`` box itself is read-only."""
+
     list_display = ["user", "email_verified", "banned", "banned_at"]
     list_filter = ["banned", "email_verified"]
     search_fields = ["user__username", "user__email"]
-    readonly_fields = ["user", "banned_at"]
-    actions = ["ban"]
+    readonly_fields = ["user", "banned", "banned_at"]
+    actions = ["ban", "unban"]
 
-    @admin.action(description="Ban selected members (their votes and comments stop counting)")
+    @admin.action(
+        description="Ban selected members (their votes and comments stop counting)",
+        permissions=["change"],
+    )
     def ban(self, request, queryset):
-        for member in queryset.select_related("user"):
-            services.ban(member, request.user)
-        messages.success(request, f"Banned {len(queryset)} member(s).")
+        members = list(queryset.select_related("user"))
+        operators = [m for m in members if m.user.is_superuser]
+        for member in members:
+            if member not in operators:
+                services.ban(member, request.user)
+        messages.success(request, f"Banned {len(members) - len(operators)} member(s).")
+        if operators:
+            names = ", ".join(m.user.username for m in operators)
+            messages.warning(request, f"Operators cannot be banned here: {names}.")
+
+    @admin.action(description="Lift the ban of selected members", permissions=["change"])
+    def unban(self, request, queryset):
+        members = list(queryset.select_related("user").filter(banned=True))
+        for member in members:
+            services.unban(member, request.user)
+        messages.success(request, f"Lifted the ban of {len(members)} member(s).")
 
 
 @admin.register(LogEntry)

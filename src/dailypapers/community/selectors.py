@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count
 
-from dailypapers.feed.models import Featured
+from dailypapers.feed import selectors as feed
 from dailypapers.papers.models import Paper
 
 from .models import Comment, Member, Vote
+
+User = AbstractBaseUser | AnonymousUser
 
 
 def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
@@ -25,7 +28,7 @@ def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
     return {row["paper_id"]: row["n"] for row in rows}
 
 
-def voted_by(user: AbstractBaseUser | AnonymousUser, paper_ids: Iterable[int]) -> set[int]:
+def voted_by(user: User, paper_ids: Iterable[int]) -> set[int]:
     """Which of the papers ``user`` has upvoted."""
     if not user.is_authenticated:
         return set()
@@ -36,18 +39,28 @@ def voted_by(user: AbstractBaseUser | AnonymousUser, paper_ids: Iterable[int]) -
     )
 
 
-def can_participate(user: AbstractBaseUser | AnonymousUser) -> bool:
+def mark_voted(user: User, papers: list[Paper]) -> list[Paper]:
+    """Set ``voted`` on each paper (for its vote button): whether ``user`` upvoted it."""
+    voted = voted_by(user, [p.pk for p in papers])
+    for p in papers:
+        p.voted = p.pk in voted
+    return papers
+
+
+def member_of(user: AbstractBaseUser) -> Member | None:
+    """The community's record of an account; None for accounts made outside sign-up."""
+    return Member.objects.filter(user=user).first()
+
+
+def can_participate(user: User) -> bool:
     """Signed in, with a verified address, and not banned."""
     if not user.is_authenticated:
         return False
     member = member_of(user)
+    if member is not None and member.banned:
+        return False
     # Operators' accounts come from `createsuperuser`, which sends no verification mail.
-    return (member.email_verified or user.is_staff) and not member.banned
-
-
-def member_of(user: AbstractBaseUser) -> Member:
-    member, _ = Member.objects.get_or_create(user=user)
-    return member
+    return user.is_staff or (member is not None and member.email_verified)
 
 
 def comments_for(paper: Paper) -> list[Comment]:
@@ -70,17 +83,13 @@ def comments_for(paper: Paper) -> list[Comment]:
     return top
 
 
-def profile(username: str):
+def profile(username: str) -> dict[str, Any] | None:
     """A member's public page data, or None: the user, submissions and upvoted papers."""
     user = get_user_model().objects.filter(username=username).exclude(member__banned=True).first()
     if user is None:
         return None
-    submissions = (
-        Featured.objects.filter(submitted_by=user, paper__hidden=False)
-        .select_related("paper")
-        .order_by("-day")[:100]
-    )
+    submissions = feed.submissions(user).filter(paper__hidden=False).select_related("paper")
     upvoted = Paper.objects.filter(member_upvotes__user=user, hidden=False).order_by(
         "-member_upvotes__created_at"
-    )[:100]
-    return {"member": user, "submissions": submissions, "upvoted": upvoted}
+    )
+    return {"member": user, "submissions": submissions[:100], "upvoted": upvoted[:100]}

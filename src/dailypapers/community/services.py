@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
+from dailypapers.audit import audit
+from dailypapers.feed import selectors as feed
 from dailypapers.feed import services as feed_services
 from dailypapers.feed.models import Featured
 from dailypapers.ingest import arxiv
@@ -23,8 +24,8 @@ from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
+from . import selectors
 from .models import Comment, Member, Vote
-from .selectors import member_of
 
 VERIFY_SALT = "dailypapers.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
@@ -89,10 +90,16 @@ def verify_email(token: str) -> AbstractBaseUser:
             raise CommunityError("That address now belongs to another account.")
         user.email = data["email"]
         user.save(update_fields=["email"])
-    member = member_of(user)
+    member = member_for(user)
     member.email_verified = True
     member.save(update_fields=["email_verified"])
     return user
+
+
+def member_for(user: AbstractBaseUser) -> Member:
+    """The community's record of an account, created for accounts made outside sign-up."""
+    member, _ = Member.objects.get_or_create(user=user)
+    return member
 
 
 def request_email_change(user: AbstractBaseUser, new_email: str) -> None:
@@ -123,14 +130,14 @@ def submit_paper(user: AbstractBaseUser, text: str, today: dt.date | None = None
     except arxiv_id.InvalidArxivId as exc:
         raise CommunityError(f"That is not an arXiv id or link: {exc}") from None
     quota = settings.DAILYPAPERS_SUBMIT_DAILY_QUOTA
-    if Featured.objects.filter(submitted_by=user, day=today).count() >= quota:
+    if feed.submissions(user, today).count() >= quota:
         raise CommunityError(f"You have submitted {quota} papers today, the daily limit.")
 
     paper = papers.paper_by_id(ident.id) or _fetch(ident.id)
-    earlier = Featured.objects.filter(paper=paper).order_by("day").first()
+    earlier = feed.first_featured(paper)
     if earlier is not None:
         raise CommunityError(
-            f"arXiv:{paper.arxiv_id} was already featured on {earlier.day:%-d %B %Y}.",
+            f"arXiv:{paper.arxiv_id} was already featured on {earlier:%-d %B %Y}.",
             link=paper.get_absolute_url(),
         )
     max_age = settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS
@@ -166,11 +173,23 @@ def _fetch(ident: str) -> Paper:
 
 
 def set_vote(user: AbstractBaseUser, paper: Paper, up: bool) -> None:
-    """Upvote or withdraw the upvote; safe under concurrent clicks (the database keeps one)."""
-    if up:
-        Vote.objects.bulk_create([Vote(user=user, paper=paper)], ignore_conflicts=True)
-    else:
+    """Upvote or withdraw the upvote; safe under concurrent clicks (the database keeps one).
+    The paper's tally follows through the signals in ``apps``."""
+    if not up:
         Vote.objects.filter(user=user, paper=paper).delete()
+        return
+    try:
+        with transaction.atomic():
+            Vote.objects.create(user=user, paper=paper)
+    except IntegrityError:
+        pass  # voted already (a double click)
+
+
+def recount_votes(paper_ids: Iterable[int]) -> None:
+    """Bring the feed's tallies of these papers in line with their votes."""
+    ids = list(paper_ids)
+    for start in range(0, len(ids), 500):  # IN lists stay far below SQLite's 32,766 variables
+        feed_services.recount_member_votes(ids[start : start + 500], selectors.vote_counts)
 
 
 # --- comments ---------------------------------------------------------------------------------
@@ -210,26 +229,27 @@ def delete_comment(user: AbstractBaseUser, comment: Comment) -> None:
 
 def ban(member: Member, moderator: AbstractBaseUser) -> None:
     """Ban a member: their votes and comments stop counting and showing, and they cannot log in."""
-    member.banned, member.banned_at = True, timezone.now()
-    member.save(update_fields=["banned", "banned_at"])
-    member.user.is_active = False
-    member.user.save(update_fields=["is_active"])
+    _set_banned(member, True)
     audit(moderator, member, "banned member")
 
 
-def set_hidden(obj: Paper | Comment, hidden: bool, moderator: AbstractBaseUser) -> None:
-    """Hide (or show again) a paper from the feeds or a comment from its page."""
-    obj.hidden = hidden
-    obj.save(update_fields=["hidden"])
-    audit(moderator, obj, "hid" if hidden else "unhid")
+def unban(member: Member, moderator: AbstractBaseUser) -> None:
+    """Lift a ban: the member can log in again and their votes and comments count again."""
+    _set_banned(member, False)
+    audit(moderator, member, "unbanned member")
 
 
-def audit(moderator: AbstractBaseUser, obj: Model, action: str) -> None:
-    """Record a moderation action in the admin's log (who, when, what)."""
-    LogEntry.objects.log_actions(
-        user_id=moderator.pk,
-        queryset=[obj],
-        action_flag=CHANGE,
-        change_message=action,
-        single_object=True,
-    )
+def _set_banned(member: Member, banned: bool) -> None:
+    with transaction.atomic():
+        member.banned, member.banned_at = banned, timezone.now() if banned else None
+        member.save(update_fields=["banned", "banned_at"])
+        member.user.is_active = not banned
+        member.user.save(update_fields=["is_active"])
+        recount_votes(Vote.objects.filter(user=member.user).values_list("paper_id", flat=True))
+
+
+def set_hidden(comment: Comment, hidden: bool, moderator: AbstractBaseUser) -> None:
+    """Hide (or show again) a comment from its page."""
+    comment.hidden = hidden
+    comment.save(update_fields=["hidden"])
+    audit(moderator, comment, "hid" if hidden else "unhid")

@@ -1,58 +1,23 @@
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
 from django_ratelimit.decorators import ratelimit
 
+from dailypapers.feed import selectors as feed
 from dailypapers.papers.models import Paper
 from dailypapers.views import error_page
 
 from . import selectors, services
+from .decorators import next_url, participant_required
 from .forms import CommentForm, EmailChangeForm, LoginForm, SignUpForm, SubmitForm
 from .models import Comment
-
-
-def participant_required(view):
-    """Signed in with a verified address and not banned; anonymous visitors go to log in and
-    come back (htmx requests get a client-side redirect)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            back = _next(request, request.get_full_path())
-            if request.htmx:
-                return HttpResponseClientRedirect(f"{reverse('login')}?next={back}")
-            return redirect_to_login(back)
-        if not selectors.can_participate(request.user):
-            return error_page(
-                request,
-                403,
-                "Please verify your email address",
-                "Open the link we mailed you to vote, comment and submit papers.",
-                link=(reverse("resend_verification"), "Send the link again"),
-            )
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or default
-    ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
-    return target if ok else default
-
 
 # --- accounts ---------------------------------------------------------------------------------
 
@@ -138,15 +103,12 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(Paper, pk=pk)
     services.set_vote(request.user, paper, up=request.POST.get("action") != "remove")
     if request.htmx:
-        return render(request, "community/_vote.html", vote_context(request, paper))
-    return redirect(_next(request, paper.get_absolute_url()))
-
-
-def vote_context(request: HttpRequest, paper: Paper) -> dict[str, object]:
-    """What the vote button of one paper shows (also used for whole listings)."""
-    paper.member_votes = selectors.vote_counts([paper.pk]).get(paper.pk, 0)
-    paper.voted = paper.pk in selectors.voted_by(request.user, [paper.pk])
-    return {"paper": paper, "next": _next(request, paper.get_absolute_url())}
+        (counted,) = selectors.mark_voted(
+            request.user, list(feed.with_votes(Paper.objects.filter(pk=paper.pk)))
+        )
+        context = {"paper": counted, "next": next_url(request, paper.get_absolute_url())}
+        return render(request, "community/_vote.html", context)
+    return redirect(next_url(request, paper.get_absolute_url()))
 
 
 @require_POST

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from dailypapers.feed import periods, selectors
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from .models import Subscriber
@@ -53,13 +54,8 @@ class Edition:
 
     @classmethod
     def build(cls, frequency: str, p: periods.Period) -> Edition:
-        trending = selectors.ranked(p.start, p.end, "votes")
-        announced = list(
-            Paper.objects.filter(hidden=False, announced__range=(p.start, p.end)).order_by(
-                "-announced", "arxiv_id"
-            )
-        )
-        return cls(frequency, p, trending, announced)
+        trending = list(selectors.listing(p.start, p.end, "votes"))
+        return cls(frequency, p, trending, list(papers.announced_between(p.start, p.end)))
 
     @property
     def key(self) -> str:

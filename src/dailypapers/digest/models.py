@@ -4,6 +4,14 @@ from django.db import models
 from dailypapers.papers.models import Paper
 
 
+class SubscriberQuerySet(models.QuerySet):
+    def active(self) -> "SubscriberQuerySet":
+        """Subscribers who get digests: see ``Subscriber.active``."""
+        return self.filter(
+            confirmed_at__isnull=False, unsubscribed_at__isnull=True, disabled_reason=""
+        )
+
+
 class Subscriber(models.Model):
     """Someone who gets digests: an address (double opt-in), or a member's own address."""
 
@@ -26,11 +34,15 @@ class Subscriber(models.Model):
     failures = models.PositiveIntegerField(default=0, help_text="Permanent delivery failures.")
     disabled_reason = models.CharField(max_length=200, blank=True)
 
+    objects = SubscriberQuerySet.as_manager()
+
     def __str__(self) -> str:
         return self.email
 
     @property
     def active(self) -> bool:
+        """Confirmed, not unsubscribed, and not disabled by bounces (the same rule as
+        ``Subscriber.objects.active()``)."""
         return bool(self.confirmed_at and not self.unsubscribed_at and not self.disabled_reason)
 
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import django
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models.functions import Mod
 from django.utils import timezone
@@ -83,12 +84,8 @@ def send_digests(
         return report
     index, count = shard
     subscribers = list(
-        Subscriber.objects.filter(
-            frequency=frequency,
-            confirmed_at__isnull=False,
-            unsubscribed_at__isnull=True,
-            disabled_reason="",
-        )
+        Subscriber.objects.active()
+        .filter(frequency=frequency)
         .annotate(shard=Mod("pk", count))
         .filter(shard=index)
         .order_by("pk")
@@ -105,14 +102,14 @@ def send_digests(
     report.already = len(subscribers) - len(mine)
     if not mine:
         return report  # nothing to send: no SMTP session needed
-    connection = get_connection()
-    connection.open()  # one SMTP session for the whole run, not one per message
+    run = _Run(edition, sent_before, report, get_connection())
+    run.connection.open()  # one SMTP session for the whole run, not one per message
     try:
         for subscriber in subscribers:
             if subscriber.pk in mine:
-                _send_one(subscriber, edition, mine[subscriber.pk], sent_before, report, connection)
+                _send_one(run, subscriber, mine[subscriber.pk])
     finally:
-        connection.close()
+        run.connection.close()
     return report
 
 
@@ -145,14 +142,25 @@ def _sent_papers(subscriber_ids: list[int]) -> dict[int, set[int]]:
     return sent
 
 
-def _send_one(subscriber, edition, row, sent_before, report, connection) -> None:
-    digest = compose.compose(subscriber, edition, sent_before.get(subscriber.pk, set()))
+@dataclass
+class _Run:
+    """What every message of one sending run shares."""
+
+    edition: compose.Edition
+    sent_before: dict[int, set[int]]  # papers each subscriber was sent in earlier digests
+    report: SendReport
+    connection: BaseEmailBackend
+
+
+def _send_one(run: _Run, subscriber: Subscriber, row: Delivery) -> None:
+    digest = compose.compose(subscriber, run.edition, run.sent_before.get(subscriber.pk, set()))
+    report = run.report
     if digest.empty:
         Delivery.objects.filter(pk=row.pk).update(status=Delivery.Status.EMPTY)
         report.empty += 1
         return
     try:
-        _deliver(connection, compose.build_message(digest, row.message_id))
+        _deliver(run.connection, compose.build_message(digest, row.message_id))
     except (PermanentFailure, smtplib.SMTPException, OSError) as exc:
         permanent = isinstance(exc, PermanentFailure)
         _fail(row, subscriber, str(exc) if permanent else f"{type(exc).__name__}: {exc}", permanent)
@@ -226,7 +234,7 @@ def _take_over(row: Delivery, now: dt.datetime, run: str) -> bool:
     return bool(taken)
 
 
-def _deliver(connection, message, tries: int = 3) -> None:
+def _deliver(connection: BaseEmailBackend, message: EmailMessage, tries: int = 3) -> None:
     """Send over the open connection, reconnecting and backing off on transient failures."""
     for attempt in range(1, tries + 1):
         try:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers.community.selectors import can_participate
+from dailypapers.community.decorators import participant_required
 from dailypapers.views import error_page
 
 from . import compose, services
@@ -64,10 +64,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "digest/unsubscribe.html", {"sub": sub, "token": token})
 
 
-@login_required
+@participant_required
 def member_settings(request: HttpRequest) -> HttpResponse:
-    if not can_participate(request.user):
-        return error_page(request, 403, "Please verify your email address", "Then subscribe.")
     sub = Subscriber.objects.filter(user=request.user).first()
     initial = {"frequency": sub.frequency if sub and sub.active else ""}
     if sub:

@@ -58,3 +58,16 @@ class FeatureRule(models.Model):
             and announce_type in wanted
             and bool(set(categories) & set(self.categories))
         )
+
+
+class VoteTally(models.Model):
+    """How many members upvote a paper, kept by the community app (which owns the votes) so
+    that listings rank and page in SQL without reading another app's table."""
+
+    paper = models.OneToOneField(
+        Paper, on_delete=models.CASCADE, primary_key=True, related_name="vote_tally"
+    )
+    members = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.paper_id}: {self.members}"

@@ -1,18 +1,43 @@
 """How papers are ranked: the one place the formulas live (the /about/ranking page shows them).
 
-Votes are the member's upvotes here plus the upvotes imported from Hugging Face (shown apart
-on the page, counted together for ranking).
+Votes are the members' upvotes here plus the upvotes imported from Hugging Face (shown apart
+on the page, counted together for ranking). The formulas are SQL expressions, so that a
+listing is ranked, counted and paged by the database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from django.db.models import Expression, FloatField, Func, Value
+from django.db.models.functions import Greatest, Power
 
 GRAVITY = 1.5
 TRENDING_FORMULA = "score = (votes + 1) / (hours since featured + 2) ^ 1.5"
 
 
-def trending_score(votes: int, featured_at: dt.datetime, now: dt.datetime) -> float:
+def votes(member_votes: Expression, imported_votes: Expression) -> Expression:
+    """The count every ranking uses: members' upvotes plus imported ones."""
+    return member_votes + imported_votes
+
+
+def trending(votes: Expression, featured_at: Expression, now: dt.datetime) -> Expression:
     """Time-decayed votes: a new paper with a few votes outranks an old one with many."""
-    hours = max(0.0, (now - featured_at).total_seconds() / 3600)
-    return (votes + 1) / (hours + 2) ** GRAVITY
+    seconds = Value(now.timestamp(), output_field=FloatField()) - _Epoch(featured_at)
+    hours = Greatest(seconds / Value(3600.0), Value(0.0))
+    return (votes + Value(1.0)) / Power(hours + Value(2.0), Value(GRAVITY))
+
+
+class _Epoch(Func):
+    """Seconds since 1970 of a datetime (SQLite stores them as UTC text)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
+        return self.as_sql(compiler, connection, template=template, **extra)

@@ -1,68 +1,72 @@
-"""Reads for the daily feed: which papers were featured in a period, and in what order."""
+"""Reads for the daily feed: which papers were featured in a period, in what order, and their
+votes (see ``ranking``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Max, Min, QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dailypapers.community import selectors as community
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from . import ranking
-from .models import Featured
+from .models import Featured, FeatureRule
 
 SORTS = ("trending", "votes", "new")
 DEFAULT_SORT = "votes"
+# Tie-breaks after the sort key: more votes, more recently featured, then the id.
+_ORDER = {
+    "trending": ["-trending", "-votes", "arxiv_id"],
+    "votes": ["-votes", "-last_featured_at", "arxiv_id"],
+    "new": ["-last_featured_at", "-votes", "arxiv_id"],
+}
+
+
+def with_votes(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+    """Papers with ``member_votes``, ``imported_votes`` (the best count any import of the paper
+    brought) and ``votes``, the sum that rankings use."""
+    best_import = (
+        Featured.objects.filter(paper=OuterRef("pk"))
+        .values("paper")
+        .annotate(n=Max("imported_upvotes"))
+        .values("n")
+    )
+    return queryset.annotate(
+        member_votes=Coalesce(F("vote_tally__members"), 0),
+        imported_votes=Coalesce(Subquery(best_import), 0),
+    ).annotate(votes=ranking.votes(F("member_votes"), F("imported_votes")))
+
+
+def vote_totals(pks: Sequence[int]) -> dict[int, int]:
+    """``votes`` (as in :func:`with_votes`) of each of these papers."""
+    return dict(with_votes(Paper.objects.filter(pk__in=list(pks))).values_list("pk", "votes"))
+
+
+def listing(
+    start: dt.date, end: dt.date, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
+) -> QuerySet[Paper]:
+    """The visible papers featured in ``[start, end]`` in ``sort`` order, one row each, with
+    the votes of :func:`with_votes`, ``last_featured_at``, ``num_comments`` (imported, the
+    best in the period) and ``trending``. Ordered, counted and sliced by the database."""
+    featured = papers.visible().filter(featured__day__range=(start, end))
+    rows = with_votes(
+        featured.annotate(
+            last_featured_at=Max("featured__featured_at"),
+            num_comments=Max("featured__imported_comments"),
+        )
+    ).annotate(trending=ranking.trending(F("votes"), F("last_featured_at"), now or timezone.now()))
+    return rows.order_by(*_ORDER.get(sort, _ORDER[DEFAULT_SORT]))
 
 
 def _visible() -> QuerySet[Featured]:
     return Featured.objects.filter(paper__hidden=False)
-
-
-def featured_papers(start: dt.date, end: dt.date) -> QuerySet[Paper]:
-    """Papers featured on any day in ``[start, end]``, one row each, with ``imported_votes``
-    and ``num_comments`` (their best imported counts in the period), ``first_featured`` (day)
-    and ``last_featured_at``."""
-    return Paper.objects.filter(hidden=False, featured__day__range=(start, end)).annotate(
-        imported_votes=Max("featured__imported_upvotes"),
-        num_comments=Max("featured__imported_comments"),
-        first_featured=Min("featured__day"),
-        last_featured_at=Max("featured__featured_at"),
-    )
-
-
-def ranked(
-    start: dt.date, end: dt.date, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
-) -> list[Paper]:
-    """The papers featured in ``[start, end]`` in ``sort`` order (see ``ranking``), each with
-    ``member_votes``, ``votes`` (members' plus imported) and ``trending``."""
-    papers = list(featured_papers(start, end))
-    member_votes = community.vote_counts(p.pk for p in papers)
-    now = now or timezone.now()
-    for p in papers:
-        p.member_votes = member_votes.get(p.pk, 0)
-        p.votes = p.member_votes + p.imported_votes
-        p.trending = ranking.trending_score(p.votes, p.last_featured_at, now)
-    keys = {
-        "trending": lambda p: (-p.trending, -p.votes, p.arxiv_id),
-        "votes": lambda p: (-p.votes, -p.last_featured_at.timestamp(), p.arxiv_id),
-        "new": lambda p: (-p.last_featured_at.timestamp(), -p.votes, p.arxiv_id),
-    }
-    return sorted(papers, key=keys.get(sort, keys[DEFAULT_SORT]))
-
-
-def imported_votes(paper_ids: list[int]) -> dict[int, int]:
-    """Each paper's best upvote count imported with its features (Hugging Face)."""
-    rows = (
-        Featured.objects.filter(paper_id__in=paper_ids)
-        .values("paper_id")
-        .annotate(n=Max("imported_upvotes"))
-    )
-    return {row["paper_id"]: row["n"] or 0 for row in rows}
 
 
 def latest_day() -> dt.date | None:
@@ -77,6 +81,29 @@ def neighbour_days(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.dat
     return before, after
 
 
+def featured_history(paper: Paper) -> QuerySet[Featured]:
+    """When a paper was featured, newest first, with the counts of each featuring."""
+    return Featured.objects.filter(paper=paper).select_related("submitted_by").order_by("-day")
+
+
+def first_featured(paper: Paper) -> dt.date | None:
+    """The first day the paper was featured, if it ever was."""
+    return Featured.objects.filter(paper=paper).aggregate(d=Min("day"))["d"]
+
+
+def submissions(user: AbstractBaseUser, day: dt.date | None = None) -> QuerySet[Featured]:
+    """The featurings ``user`` submitted (on ``day``), newest first."""
+    rows = Featured.objects.filter(submitted_by=user)
+    if day is not None:
+        rows = rows.filter(day=day)
+    return rows.order_by("-day")
+
+
+def enabled_rules() -> list[FeatureRule]:
+    """The operator's rules that feature newly announced papers."""
+    return list(FeatureRule.objects.filter(enabled=True))
+
+
 @dataclass(frozen=True)
 class Quiet:
     """Why a day has no papers: a short title and a sentence."""
@@ -85,10 +112,9 @@ class Quiet:
     explanation: str
 
 
-def why_empty(day: dt.date) -> Quiet:
+def why_empty(day: dt.date, today: dt.date | None = None) -> Quiet:
     """Explain an empty day instead of showing a bare empty list."""
-    today = timezone.localdate()
-    if day > today:
+    if day > (today or timezone.localdate()):
         return Quiet("Not yet", "This day has not come yet. Papers are featured as the day goes.")
     if day.weekday() >= 5:
         return Quiet(
@@ -117,8 +143,3 @@ def is_arxiv_holiday(day: dt.date) -> bool:
     return (day.month, day.day) in {(12, 25), (1, 1)} or (
         day.isoformat() in settings.DAILYPAPERS_ARXIV_HOLIDAYS
     )
-
-
-def featured_history(paper: Paper) -> QuerySet[Featured]:
-    """When a paper was featured, newest first, with the counts of each featuring."""
-    return Featured.objects.filter(paper=paper).order_by("-day")

@@ -47,11 +47,12 @@ def missing() -> int:
 
 
 def _stale(model: str) -> QuerySet[Paper]:
-    """Papers with no embedding, one from another model, or one older than their text."""
+    """Papers with no embedding, one from another model, or one made before the paper last
+    changed."""
     return Paper.objects.filter(
         Q(embedding__isnull=True)
         | ~Q(embedding__model=model)
-        | Q(embedding__created_at__lt=F("modified_at"))
+        | Q(embedding__embedded_at__lt=F("modified_at"))
     )
 
 
@@ -86,8 +87,8 @@ def _store(model: str, ids: list[int], matrix: np.ndarray) -> None:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {Embedding._meta.db_table} (paper_id, model, vector, created_at) "
+            f"INSERT INTO {Embedding._meta.db_table} (paper_id, model, vector, embedded_at) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT (paper_id) DO UPDATE SET "
-            "model = excluded.model, vector = excluded.vector, created_at = excluded.created_at",
+            "model = excluded.model, vector = excluded.vector, embedded_at = excluded.embedded_at",
             [(pk, model, to_db(v, vendor), now) for pk, v in zip(ids, matrix, strict=True)],
         )

@@ -1,7 +1,7 @@
 """Keyword search over title, abstract and authors: SQLite FTS5 on the embedded default,
 PostgreSQL full text (a weighted tsvector column with a GIN index) at scale.
 
-The index lives in the database next to ``papers_paper`` and is kept in step by the database
+The index lives in the database next to the paper table and is kept in step by the database
 itself (FTS5 triggers; a generated column on PostgreSQL), so every import, fetch or admin edit
 is searchable at once. Migration ``search.0001`` creates both.
 
@@ -16,9 +16,11 @@ from collections.abc import Sequence
 
 from django.db import connection
 
+from dailypapers.papers.models import Paper
+
 from .query import STOP_WORDS, Query
 
-PAPER = "papers_paper"
+PAPER = connection.ops.quote_name(Paper._meta.db_table)
 FTS = "search_fts"  # the FTS5 table (SQLite)
 
 

@@ -50,12 +50,13 @@ def to_db(vector: np.ndarray, vendor: str) -> str | bytes:
 
 class Embedding(models.Model):
     """A paper's title + abstract embedding; ``model`` names what made it, so that a new
-    model re-embeds everything instead of mixing incomparable vectors."""
+    model re-embeds everything instead of mixing incomparable vectors. A paper changed after
+    ``embedded_at`` is embedded again."""
 
     paper = models.OneToOneField(Paper, on_delete=models.CASCADE, primary_key=True)
     model = models.CharField(max_length=100)
     vector = VectorField()
-    created_at = models.DateTimeField(auto_now=True)
+    embedded_at = models.DateTimeField(help_text="When the vector was computed.")
 
     def __str__(self) -> str:
         return f"{self.model} embedding of paper {self.paper_id}"

@@ -66,10 +66,6 @@ class Query:
         return bool(self.exclude or self.authors or self.categories or self.after or self.before)
 
     @property
-    def is_empty(self) -> bool:
-        return not (self.has_text or self.has_filters)
-
-    @property
     def semantic_text(self) -> str:
         """What to embed: the words and phrases, without the operators."""
         return " ".join([*self.words, *(" ".join(p) for p in self.phrases)])

@@ -1,4 +1,5 @@
-"""Hybrid search: the one entry point behind the search page, the API and feeds.
+"""Hybrid search: the one entry point for searching papers (the search page; the API and feeds
+are to use it too).
 
 Relevance (the default order) fuses two ranked lists by reciprocal rank fusion,
 ``score(paper) = sum over lists of 1 / (RRF_K + rank)``, ranks from 1:
@@ -17,8 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from dailypapers.community import selectors as community
 from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from . import embedding, lexical, vectors
@@ -47,8 +48,8 @@ class Results:
     semantic_error: str | None = None
 
     def papers(self, start: int, stop: int) -> list[Paper]:
-        """Rows for ``ids[start:stop]``, in order."""
-        return _rows(self.ids[start:stop])
+        """Rows for ``ids[start:stop]``, in order, with their votes (``feed.with_votes``)."""
+        return papers.in_order(self.ids[start:stop], feed.with_votes(Paper.objects.all()))
 
 
 def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results:
@@ -56,7 +57,7 @@ def search(text: str, sort: str = "relevance", semantic: bool = True) -> Results
     q = parse_query(text)
     res = Results(query=q, sort=sort if sort in SORTS else "relevance")
     if q.arxiv_id:
-        res.exact = _visible_id(q.arxiv_id)
+        res.exact = papers.visible_pk(q.arxiv_id)
         res.ids = [res.exact] if res.exact else []
         return res
     if not q.has_text:
@@ -112,19 +113,7 @@ def similar(paper: Paper, limit: int = 5) -> list[Paper]:
         return []
     near = [pk for pk, _ in vectors.nearest(vector, limit * 2 + 1) if pk != paper.pk]
     visible = lexical.matching(Query(), near)
-    return _rows([pk for pk in near if pk in visible][:limit])
-
-
-def _rows(ids: list[int]) -> list[Paper]:
-    """The papers with these ids, in the same order."""
-    rows = Paper.objects.in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
-
-
-def _visible_id(arxiv_id: str) -> int | None:
-    return (
-        Paper.objects.filter(arxiv_id=arxiv_id, hidden=False).values_list("id", flat=True).first()
-    )
+    return papers.in_order([pk for pk in near if pk in visible][:limit])
 
 
 def _exact_title(q: Query) -> int | None:
@@ -143,7 +132,6 @@ def _by_date(ids: list[int]) -> list[int]:
 
 def _reordered(res: Results) -> Results:
     if res.sort == "votes":
-        counts = community.vote_counts(res.ids)
-        imported = feed.imported_votes(res.ids)
-        res.ids.sort(key=lambda i: -(counts.get(i, 0) + imported.get(i, 0)))  # stable
+        votes = feed.vote_totals(res.ids)
+        res.ids.sort(key=lambda i: -votes.get(i, 0))  # stable
     return res

@@ -26,6 +26,8 @@ from django.db import connection, transaction
 
 from .models import DIM, Embedding, to_db
 
+TABLE = Embedding._meta.db_table
+
 
 def nearest(vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
     """``(paper id, cosine similarity)`` of the ``limit`` papers closest to ``vector``,
@@ -59,7 +61,7 @@ def _pg_nearest(vector: np.ndarray, limit: int) -> list[tuple[int, float]]:
         # HNSW returns at most ef_search rows (default 40): widen it to what we ask for.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(int(limit), 1000))}")
         cursor.execute(
-            "SELECT paper_id, 1 - (vector <=> %s::vector) AS similarity FROM search_embedding "
+            f"SELECT paper_id, 1 - (vector <=> %s::vector) AS similarity FROM {TABLE} "
             "ORDER BY vector <=> %s::vector LIMIT %s",
             [to_db(vector, "postgresql")] * 2 + [limit],
         )
@@ -126,7 +128,7 @@ def publish(model: str) -> int:
     n = 0
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT paper_id, vector FROM search_embedding WHERE model = %s ORDER BY paper_id",
+            f"SELECT paper_id, vector FROM {TABLE} WHERE model = %s ORDER BY paper_id",
             [model],
         )
         while batch := cursor.fetchmany(10_000):

@@ -6,7 +6,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from dailypapers.community import selectors as community
-from dailypapers.feed import selectors as feed
 from dailypapers.views import error_page
 
 from . import selectors
@@ -37,7 +36,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = selectors.search(text, sort) if text else None
     page = Paginator(results.ids if results else [], PAGE_SIZE).get_page(request.GET.get("page"))
     papers = results.papers(page.start_index() - 1, page.end_index()) if results else []
-    _annotate(request, papers)
+    community.mark_voted(request.user, papers)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -54,13 +53,3 @@ def search(request: HttpRequest) -> HttpResponse:
         "categories": settings.DAILYPAPERS_CATEGORIES,
     }
     return render(request, "search/results.html", context)
-
-
-def _annotate(request: HttpRequest, papers: list) -> None:
-    """What the paper cards show: vote counts, the viewer's own votes, imported counts."""
-    ids = [p.pk for p in papers]
-    counts, voted = community.vote_counts(ids), community.voted_by(request.user, ids)
-    imported = feed.imported_votes(ids)
-    for p in papers:
-        p.member_votes, p.voted = counts.get(p.pk, 0), p.pk in voted
-        p.imported_votes = imported.get(p.pk, 0)

@@ -1,0 +1,122 @@
+"""Pages that compose several apps: the day, week and month listings, trending, and the paper
+page. They sit above every app (DESIGN §4) and take what they show from each app's selectors;
+pages of one app stay in that app's views."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from dailypapers.community import selectors as community
+from dailypapers.community.forms import CommentForm
+from dailypapers.feed import periods
+from dailypapers.feed import selectors as feed
+from dailypapers.papers import arxiv_id
+from dailypapers.papers.models import Paper
+from dailypapers.search import selectors as search
+from dailypapers.views import error_page
+
+# --- listings ---------------------------------------------------------------------------------
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The latest day with featured papers (or a welcome page on an empty site)."""
+    latest = feed.latest_day()
+    if latest is None:
+        return render(request, "feed/empty_site.html")
+    return _listing(request, periods.day(latest))
+
+
+def period(request: HttpRequest, kind: str, text: str) -> HttpResponse:
+    try:
+        p = periods.parse(kind, text)
+    except periods.BadPeriod as exc:
+        return error_page(request, 404, "No such page", str(exc))
+    return _listing(request, p)
+
+
+def trending(request: HttpRequest) -> HttpResponse:
+    """The last 7 days, by the trending score."""
+    end = timezone.localdate()
+    start = end - dt.timedelta(days=6)
+    page = _page(request, feed.listing(start, end, "trending"))
+    return render(request, "feed/trending.html", {"page": page, "start": start, "end": end})
+
+
+def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
+    sort = request.GET.get("sort", feed.DEFAULT_SORT)
+    if sort not in feed.SORTS:
+        sort = feed.DEFAULT_SORT
+    page = _page(request, feed.listing(p.start, p.end, sort))
+    before, after = feed.neighbour_days(p.start, p.end)
+    if p.kind == "date":
+        prev = periods.day(before) if before else None
+        next_ = periods.day(after) if after else None
+    else:
+        prev = p.shifted(-1) if before else None
+        next_ = p.shifted(1) if after else None
+    context = {
+        "period": p,
+        "page": page,
+        "sort": sort,
+        "sorts": list(feed.SORTS),
+        "prev": prev,
+        "next": next_,
+        "views": [p.containing(k) for k in ("date", "week", "month")],
+        "quiet": None if page.paginator.count else _quiet(p),
+        "rank_offset": page.start_index() - 1 if page.paginator.count else 0,
+    }
+    return render(request, "feed/listing.html", context)
+
+
+def _page(request: HttpRequest, papers: QuerySet[Paper]) -> Page:
+    """One page of papers (counted and sliced by the database), marked for the viewer's votes."""
+    page = Paginator(papers, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = community.mark_voted(request.user, list(page.object_list))
+    return page
+
+
+def _quiet(p: periods.Period) -> feed.Quiet:
+    if p.kind == "date":
+        return feed.why_empty(p.start)
+    return feed.Quiet(
+        "Nothing featured", f"No paper was featured in {p.title}. Try a neighbouring {p.kind}."
+    )
+
+
+# --- the paper page ---------------------------------------------------------------------------
+
+
+def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
+    try:
+        ident = arxiv_id.parse(raw)
+    except arxiv_id.InvalidArxivId as exc:
+        return error_page(request, 404, "Not an arXiv id", str(exc))
+    if ident.id != raw:
+        return redirect("paper", raw=ident.id, permanent=True)
+    paper = feed.with_votes(Paper.objects.filter(arxiv_id=ident.id)).first()
+    if paper is None:
+        return error_page(
+            request,
+            404,
+            "Paper not here yet",
+            f"arXiv:{ident.id} is not in this corpus.",
+            link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
+        )
+    community.mark_voted(request.user, [paper])
+    context = {
+        "paper": paper,
+        "next": paper.get_absolute_url(),
+        "featured": feed.featured_history(paper),
+        "comments": community.comments_for(paper),
+        "comment_form": CommentForm(),
+        "can_participate": community.can_participate(request.user),
+        "similar": search.similar(paper),
+    }
+    return render(request, "papers/detail.html", context)
