@@ -3,6 +3,7 @@ scripts/run_tests.py runs them on both."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import json
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-
 
 
 def _shared_data() -> Path:
@@ -50,7 +50,8 @@ def import_files(fmt: str, *paths: object) -> tuple[str, str]:
 
 
 def shared_data(*parts: str) -> Path:
-    """A path under ../shared/data; skips the test with a clear message when it is absent."""
+    """A path under ../shared/data; skips the test with a clear message when it is absent
+    (in CI a skip fails: see tests/ci.py)."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"shared data not found: {path} (tests on real data need ../shared/data)")
@@ -72,15 +73,39 @@ def write_jsonl(tmp_path: Path):
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache(settings):
-    """A new in-process cache per test, so that rate-limit counters do not leak between tests
-    (the database cache table is not emptied with the test database's tables)."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
-    }
-    from django.core.cache import cache
+def empty_cache(request):
+    """Tests use the site's real cache (rate-limit counters live there): a database table that
+    each test's rollback empties, but that the flush after a transactional test does not."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        from django.core.cache import cache
 
-    cache.clear()
+        cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A stopped clock for the code under test (``timezone.now``), at 2025-09-10 12:00 UTC
+    unless set; ``clock.advance(hours=...)`` moves it."""
+    return _Clock(monkeypatch)
+
+
+class _Clock:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from django.utils import timezone
+
+        self.now = dt.datetime(2025, 9, 10, 12, tzinfo=dt.UTC)
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.date()
+
+    def set(self, when: dt.datetime) -> None:
+        self.now = when
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,6 @@ from dailypapers.models import ScheduledRun
 from dailypapers.papers.models import Paper
 from dailypapers.search.models import Embedding
 from tests.arxiv_replay import ArxivReplay
-from tests.conftest import shared_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 UTC = dt.UTC
@@ -50,7 +49,7 @@ def test_tick_enqueues_each_slot_once_and_catches_up_after_downtime():
 
 def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client):
     FeatureRule.objects.create(name="ML", categories=["cs.LG"], enabled=True)
-    with ArxivReplay(shared_data("arxiv-xml-samples")) as replay:
+    with ArxivReplay() as replay:
         settings = {
             "DAILYPAPERS_ARXIV_API_URL": replay.url + "/api/query",
             "DAILYPAPERS_ARXIV_OAI_URL": replay.url + "/oai",

@@ -176,16 +176,21 @@ def test_a_temporary_failure_is_retried_by_the_next_run(smtp, monday):
     assert Subscriber.objects.get().failures == 0
 
 
-def test_member_settings_subscribe_without_opt_in_and_preview(client, monday, settings):
+def test_member_settings_subscribe_without_opt_in_and_preview(client, admin_client, monday, clock):
+    clock.set(dt.datetime(2025, 9, 9, 8, tzinfo=dt.UTC))  # Tuesday: the daily covers Monday
     ada = member("ada")
     client.force_login(ada)
     client.post(
-        "/digest/settings", {"frequency": "weekly", "wants_trending": "on", "categories": "cs.CL"}
+        "/digest/settings", {"frequency": "daily", "wants_trending": "on", "categories": "cs.CL"}
     )
     sub = Subscriber.objects.get(user=ada)
-    assert sub.active and sub.frequency == "weekly" and sub.categories == ["cs.CL"]
-    assert client.get("/digest/preview/me").status_code == 200
+    assert sub.active and sub.frequency == "daily" and sub.categories == ["cs.CL"]
+    mine = client.get("/digest/preview/me").content.decode()
+    assert "Trending papers · Monday 8 September 2025" in mine and "Paper 1" in mine
     assert client.get("/digest/preview").status_code == 302  # operators only
+    preview = admin_client.get("/digest/preview?frequency=daily").content.decode()
+    assert "Trending papers · Monday 8 September 2025" in preview
+    assert preview.index("Paper 1") < preview.index("Paper 2") < preview.index("Paper 3")
 
 
 def test_command_reports_and_dry_run_sends_nothing(smtp, monday):

@@ -129,7 +129,7 @@ def test_long_lists_paginate(client):
     assert titles(first) == ["Votes 4", "Votes 3"]
     third = client.get("/papers/date/2025-09-08?page=3")
     assert titles(third) == ["Votes 0"]
-    assert "5." in third.content.decode()  # ranks continue across pages
+    assert '<span class="rank">5.</span>' in third.content.decode()  # ranks go on across pages
     assert titles(client.get("/papers/date/2025-09-08?page=99")) == ["Votes 0"]
     assert titles(client.get("/papers/date/2025-09-08?page=x")) == ["Votes 4", "Votes 3"]
 

@@ -3,7 +3,6 @@
 Runs the real `dailypapers` command in a subprocess on its own SQLite file (the embedded
 default), against the replay server."""
 
-import os
 import signal
 import sqlite3
 import subprocess
