@@ -22,8 +22,7 @@ def pytest(env_extra: dict[str, str], args: list[str]) -> int:
 def with_postgres(args: list[str]) -> int:
     with postgres_url() as url:
         print(f"== PostgreSQL: {url}", flush=True)
-        # The browser tests exercise pages, not the database: they run once, on SQLite.
-        return pytest({"DATABASE_URL": url}, ["-m", "not browser", *args])
+        return pytest({"DATABASE_URL": url}, args)
 
 
 def main() -> int:

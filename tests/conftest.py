@@ -9,6 +9,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,12 @@ def cli_env(**extra: str) -> dict[str, str]:
     default (SQLite) in a data folder the caller names with DAILYPAPERS_HOME."""
     drop = {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
     return {**{k: v for k, v in os.environ.items() if k not in drop}, **extra}
+
+
+def finished_pid() -> int:
+    """The id of a process that has run and exited: a lease holder that died."""
+    code = "import os; print(os.getpid())"
+    return int(subprocess.run([sys.executable, "-c", code], capture_output=True).stdout)
 
 
 def run_command(*args: object) -> tuple[str, str]:
@@ -145,4 +153,9 @@ def browser(monkeypatch):
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield b
+        # Connections opened while Playwright's event loop ran belong to its context: close
+        # them now, or PostgreSQL cannot drop the test database at the end of the run.
+        from django.db import connections
+
+        connections.close_all()
         b.close()

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from tests.conftest import cli_env
 
@@ -89,15 +90,20 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
         status, html = get(base + "/papers/date/2025-02-30")
         assert status == 404 and "is not a valid date" in html  # DEBUG is off by default
         db = sqlite3.connect(Path(home["DAILYPAPERS_HOME"]) / "dailypapers.sqlite3")
-        for _ in range(200):  # the scheduler started beside the server enqueues its jobs
-            if db.execute("SELECT count(*) FROM dailypapers_scheduledrun").fetchone()[0] == 2:
-                break
+        jobs = len(settings.DAILYPAPERS_SCHEDULE)
+        deadline = time.monotonic() + 30
+        while db.execute("SELECT count(*) FROM dailypapers_scheduledrun").fetchone()[0] < jobs:
+            assert time.monotonic() < deadline, "the scheduler beside the server enqueued nothing"
             time.sleep(0.1)
     finally:
         server.terminate()
         out = server.communicate(timeout=30)[0]
     assert f"dailypapers on http://127.0.0.1:{port}/" in out
-    assert "enqueued fetch-new" in out and "enqueued harvest-oai" in out  # the scheduler ran
+    # a new site: up says what runs at once, the first harvest included; the scheduler does it
+    assert "Running scheduled jobs missed so far: fetch-new, harvest-oai (a first OAI-PMH " in out
+    assert "the last 30 days" in out
+    for job in settings.DAILYPAPERS_SCHEDULE:
+        assert f"enqueued {job}" in out
 
 
 def test_import_reports_bad_usage_clearly(home):

@@ -34,6 +34,18 @@ def next_slot(cron: str, tz: str, now: dt.datetime) -> dt.datetime:
     return croniter(cron, local).get_next(dt.datetime).astimezone(dt.UTC)
 
 
+def due(now: dt.datetime | None = None) -> list[str]:
+    """The jobs whose latest slot has not been enqueued: what the next tick will start."""
+    now = now or timezone.now()
+    return [
+        name
+        for name, job in settings.DAILYPAPERS_SCHEDULE.items()
+        if not ScheduledRun.objects.filter(
+            job=name, slot=latest_slot(job["cron"], job["timezone"], now)
+        ).exists()
+    ]
+
+
 def tick(now: dt.datetime | None = None) -> list[str]:
     """Enqueue every job whose latest slot has not been enqueued yet; returns their names."""
     now = now or timezone.now()

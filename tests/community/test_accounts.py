@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail, signing
+from django.test import Client
 
 from dailypapers.community import services
 from dailypapers.community.models import Member, Vote
@@ -120,6 +121,23 @@ def test_changing_email_takes_effect_when_the_new_address_is_verified(client):
 
     client.get(link_in(mail.outbox[0]).replace("http://127.0.0.1:8000", ""))
     assert get_user_model().objects.get(pk=user.pk).email == "ada@newlab.org"
+
+
+def test_an_email_change_that_another_account_claimed_meanwhile_is_refused(client):
+    ada = member("ada", email="ada@example.org")
+    client.force_login(ada)
+    client.post("/accounts/settings", {"email": "shared@lab.org"})
+    ada_link = link_in(mail.outbox[0]).replace("http://127.0.0.1:8000", "")
+    other = Client()
+    sign_up(other, email="shared@lab.org", username="bob")  # before Ada opens her link
+    other.get(link_in(mail.outbox[1]).replace("http://127.0.0.1:8000", ""))
+
+    response = client.get(ada_link)
+
+    assert response.status_code == 400
+    assert "That address now belongs to another account" in response.content.decode()
+    emails = dict(get_user_model().objects.values_list("username", "email"))
+    assert emails == {"ada": "ada@example.org", "bob": "shared@lab.org"}
 
 
 def test_profile_lists_submissions_and_upvotes(client):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import socket
 import threading
 
 import pytest
@@ -13,10 +15,12 @@ from django.core import mail as django_mail
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from dailypapers.digest.models import Delivery, Subscriber
 from dailypapers.digest.send import send_digests
 from dailypapers.feed import periods
+from tests.conftest import finished_pid
 from tests.factories import feature, member, paper
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,3 +208,43 @@ def test_command_reports_and_dry_run_sends_nothing(smtp, monday):
     call_command("digest", "send", "--frequency", "daily", "--period", "2025-09-08", stdout=out)
     assert len(smtp.messages) == 1
     assert django_mail.outbox == []  # real SMTP, not the test outbox
+
+
+def test_a_failing_address_is_tried_at_most_max_attempts_runs(smtp, monday, settings):
+    settings.DAILYPAPERS_DIGEST_MAX_ATTEMPTS = 3
+    subscriber("flaky@example.org")
+    smtp.refuse["flaky@example.org"] = "451 4.3.0 Try again later"
+    tried = [send().failed for _ in range(5)]
+    assert tried == [1, 1, 1, 0, 0]  # three runs tried, the next ones leave it
+    row = Delivery.objects.get()
+    assert (row.status, row.attempts) == ("failed", 3) and "451" in row.last_error
+
+
+def _claimed(email: str, by: str, minutes_ago: float) -> Delivery:
+    """A ledger row left "sending" by another run, claimed ``minutes_ago``."""
+    sub = subscriber(email)
+    return Delivery.objects.create(
+        subscriber=sub,
+        period="daily:2025-09-08",
+        status=Delivery.Status.SENDING,
+        message_id=f"<{email}>",
+        attempts=1,
+        claimed_at=timezone.now() - dt.timedelta(minutes=minutes_ago),
+        claimed_by=by,
+    )
+
+
+def test_rows_of_dead_or_timed_out_runs_are_taken_over_but_not_a_live_runs(smtp, monday):
+    host = socket.gethostname()
+    _claimed("dead@example.org", f"{host}:{finished_pid()}:a", minutes_ago=1)
+    _claimed("stale@example.org", "elsewhere:1:b", minutes_ago=11)  # past the 10-minute lease
+    _claimed("busy@example.org", f"{host}:{os.getpid()}:c", minutes_ago=1)  # alive: this one
+    _claimed("remote@example.org", "elsewhere:1:d", minutes_ago=1)  # cannot tell: wait
+
+    report = send()
+
+    assert sorted(m["To"] for m in smtp.messages) == ["dead@example.org", "stale@example.org"]
+    assert (report.sent, report.already) == (2, 2)
+    assert smtp.to("dead@example.org")[0]["Message-ID"] == "<dead@example.org>"  # the same id
+    taken = Delivery.objects.get(subscriber__email="stale@example.org")
+    assert (taken.status, taken.attempts) == ("sent", 2)

@@ -1,12 +1,15 @@
-"""A digest run killed with SIGKILL mid-way: the rerun sends what was missed, and nobody gets
-two different digests for the period. Real processes, real SQLite file, real SMTP server."""
+"""Digest runs as real processes on a real SQLite file with a real SMTP server: killed with
+SIGKILL mid-way, then rerun; split among worker processes, twice at once. Nobody misses a
+digest and nobody gets two different ones for the period."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from tests.conftest import cli_env
 from tests.smtp import Inbox, SmtpServer
@@ -21,25 +24,25 @@ Subscriber.objects.bulk_create(
     for i in range({SUBSCRIBERS})
 )
 """
+DAY = {
+    "date": "2025-09-08",
+    "papers": [
+        {"paper": {"id": f"2509.0000{i}", "title": f"Paper {i}", "upvotes": i}} for i in range(1, 6)
+    ],
+}
+
+
+def prepare(env: dict[str, str], dump: Path) -> None:
+    """A migrated site with DAY's papers featured and SUBSCRIBERS daily subscribers."""
+    dump.write_text(json.dumps(DAY) + "\n")
+    for step in (["migrate", "-v0"], ["import", "hf-daily", str(dump)], ["shell", "-c", SETUP]):
+        subprocess.run([*CLI, *step], env=env, check=True, capture_output=True)
 
 
 def test_kill_9_mid_send_then_rerun_gives_everyone_exactly_one_digest(tmp_path):
-    day = {
-        "date": "2025-09-08",
-        "papers": [
-            {"paper": {"id": f"2509.0000{i}", "title": f"Paper {i}", "upvotes": i}}
-            for i in range(1, 6)
-        ],
-    }
-    (tmp_path / "day.jsonl").write_text(json.dumps(day) + "\n")
     with SmtpServer(Inbox(delay=0.01)) as smtp:
         env = cli_env(DAILYPAPERS_HOME=str(tmp_path), EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}")
-        for step in (
-            ["migrate", "-v0"],
-            ["import", "hf-daily", str(tmp_path / "day.jsonl")],
-            ["shell", "-c", SETUP],
-        ):
-            subprocess.run([*CLI, *step], env=env, check=True, capture_output=True)
+        prepare(env, tmp_path / "day.jsonl")
         send = [*CLI, "digest", "send", "--frequency", "daily", "--period", "2025-09-08"]
 
         proc = subprocess.Popen(send, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -62,3 +65,24 @@ def test_kill_9_mid_send_then_rerun_gives_everyone_exactly_one_digest(tmp_path):
     assert all(len(v) == 1 for v in ids.values())  # nobody got two different digests
     # at most the one message in flight at the kill went out twice, under the same Message-ID
     assert len(smtp.inbox.messages) - SUBSCRIBERS <= 1
+
+
+def test_two_runs_of_three_processes_each_send_everyone_one_digest(tmp_path):
+    """--workers splits the subscribers among processes; two such runs at once (a rerun, a
+    second scheduler) still send each digest once."""
+    with SmtpServer(Inbox(delay=0.002)) as smtp:
+        env = cli_env(DAILYPAPERS_HOME=str(tmp_path), EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}")
+        prepare(env, tmp_path / "day.jsonl")
+        send = [*CLI, "digest", "send", "--frequency", "daily", "--period", "2025-09-08"]
+        runs = [
+            subprocess.Popen([*send, "--workers", "3"], env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=120)[0] for run in runs]
+        assert [run.returncode for run in runs] == [0, 0]
+
+    assert sorted(m["To"] for m in smtp.inbox.messages) == sorted(
+        f"r{i}@example.org" for i in range(SUBSCRIBERS)
+    )
+    sent = [int(re.search(r"sent (\d+)", out).group(1)) for out in outputs]
+    assert sum(sent) == SUBSCRIBERS, outputs

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import re
+import socket
 import threading
 
 import httpx
@@ -18,11 +20,11 @@ from dailypapers.feed import selectors as feed
 from dailypapers.feed.models import Featured, FeatureRule
 from dailypapers.ingest import arxiv
 from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError, RateLimiter
-from dailypapers.ingest.models import HarvestState, IngestRun
+from dailypapers.ingest.models import HarvestState, IngestRun, RateLock
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import run_command
+from tests.conftest import finished_pid, run_command
 from tests.factories import feature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -254,6 +256,17 @@ def test_a_crashed_holder_keeps_the_slot_only_until_its_lease_ends(clock):
     start = clock.now()
     alive.acquire()
     assert (clock.now() - start).total_seconds() >= 120
+
+
+def test_a_holder_whose_process_died_here_loses_the_slot_at_once(clock):
+    lease_ends = clock.now() + dt.timedelta(hours=1)
+    RateLock.objects.create(
+        name="arxiv", holder=f"{socket.gethostname()}:{finished_pid()}:x", lease_until=lease_ends
+    )
+    start = clock.now()
+    RateLimiter(clock, interval=3.0).acquire()
+    assert clock.now() == start  # no wait for the lease
+    assert RateLock.objects.get().holder.startswith(f"{socket.gethostname()}:{os.getpid()}:")
 
 
 # --- the commands -----------------------------------------------------------------------------

@@ -10,6 +10,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 
+from dailypapers import scheduler
+from dailypapers.ingest.models import HarvestState
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict[str, object]) -> None:
@@ -54,6 +57,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"dailypapers on http://{host}:{port}/")
             + f"  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; data: {settings.HOME})"
         )
+        if not no_worker:
+            self._announce_due_jobs()
         helpers = [] if no_worker else [_start("worker"), _start("scheduler")]
         try:
             _Gunicorn(
@@ -74,6 +79,27 @@ class Command(BaseCommand):
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()  # a task that does not finish in time is retried later
+
+    def _announce_due_jobs(self) -> None:
+        """Say what the scheduler is about to run at once: jobs whose latest slot passed while
+        it was not running, which on a new site includes a first harvest from arXiv."""
+        jobs = scheduler.due()
+        if not jobs:
+            return
+        notes = {"harvest-oai": self._harvest_note()}
+        listed = ", ".join(f"{job} ({notes[job]})" if notes.get(job) else job for job in jobs)
+        self.stdout.write(f"Running scheduled jobs missed so far: {listed}.")
+
+    @staticmethod
+    def _harvest_note() -> str:
+        key = f"oai:{settings.DAILYPAPERS_OAI_SET}:arXiv"
+        if HarvestState.objects.filter(key=key, harvested_until__isnull=False).exists():
+            return ""
+        return (
+            f"a first OAI-PMH harvest of {settings.DAILYPAPERS_OAI_SET} from arXiv, the last "
+            f"{settings.DAILYPAPERS_OAI_BACKFILL_DAYS} days; it takes a while at one request "
+            "every 3 s"
+        )
 
 
 def _start(command: str) -> subprocess.Popen:
