@@ -4,14 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := src/dailypapers/static/vendor
 
-.PHONY: up test setup setup-test lint format bench clean
+.PHONY: up test setup setup-test lint format bench clean clean-data
 
 up: setup
 	$(BIN)/dailypapers up
 
-test: setup-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: setup-test lint
 	$(BIN)/python scripts/run_tests.py
 
 MODEL := src/dailypapers/search/model
@@ -50,8 +48,12 @@ $(VENDOR)/.installed: package.json package-lock.json
 /usr/bin/chromium:
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
 
+# Style, the apps' layering (import-linter contracts in pyproject.toml) and types.
 lint:
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	SECRET_KEY=type-checking $(BIN)/mypy
 
 format:
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
@@ -59,5 +61,11 @@ format:
 bench: setup
 	$(BIN)/python bench/import_arxiv.py
 
+# Build output only: the data folder (var/: database, secret key) stays; `make clean-data`
+# deletes it after asking.
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) $(MODEL) var .pytest_cache
+	rm -rf $(VENV) node_modules $(VENDOR) $(MODEL) .pytest_cache .mypy_cache .venv-reference
+
+clean-data:
+	@printf 'Delete var/ (the database, the secret key, indexes and mail)? [y/N] ' && \
+		read answer && [ "$$answer" = y ] && rm -rf var || echo "var/ kept"

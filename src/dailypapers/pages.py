@@ -5,6 +5,7 @@ pages of one app stay in that app's views."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -46,7 +47,8 @@ def trending(request: HttpRequest) -> HttpResponse:
     end = timezone.localdate()
     start = end - dt.timedelta(days=6)
     page = _page(request, feed.listing(start, end, "trending"))
-    return render(request, "feed/trending.html", {"page": page, "start": start, "end": end})
+    context = {"page": page, "voted": _voted(request, page), "start": start, "end": end}
+    return render(request, "feed/trending.html", context)
 
 
 def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
@@ -64,6 +66,7 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     context = {
         "period": p,
         "page": page,
+        "voted": _voted(request, page),
         "sort": sort,
         "sorts": list(feed.SORTS),
         "prev": prev,
@@ -76,10 +79,13 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
 
 
 def _page(request: HttpRequest, papers: QuerySet[Paper]) -> Page:
-    """One page of papers (counted and sliced by the database), marked for the viewer's votes."""
-    page = Paginator(papers, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = community.mark_voted(request.user, list(page.object_list))
-    return page
+    """One page of papers, counted and sliced by the database."""
+    return Paginator(papers, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _voted(request: HttpRequest, papers: Iterable[Paper]) -> set[int]:
+    """Which of the papers the viewer upvoted, for their vote buttons."""
+    return community.voted_by(request.user, [p.pk for p in papers])
 
 
 def _quiet(p: periods.Period) -> feed.Quiet:
@@ -109,9 +115,9 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
             f"arXiv:{ident.id} is not in this corpus.",
             link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
         )
-    community.mark_voted(request.user, [paper])
     context = {
         "paper": paper,
+        "voted": _voted(request, [paper]),
         "next": paper.get_absolute_url(),
         "featured": feed.featured_history(paper),
         "comments": community.comments_for(paper),

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
+
+
+class Request(HttpRequest):
+    """A request as the middleware leaves it, for type checking: with ``htmx`` details."""
+
+    htmx: HtmxDetails
+
+
+class MemberRequest(Request):
+    """A request of a signed-in member: behind login_required or participant_required."""
+
+    user: User
 
 
 def error_page(

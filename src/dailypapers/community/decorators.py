@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from dailypapers.views import error_page
+from dailypapers.views import Request, error_page
 
 from . import selectors
 
@@ -21,7 +22,7 @@ def participant_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
     come back (htmx requests get a client-side redirect)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             back = next_url(request, request.get_full_path())
             if request.htmx:

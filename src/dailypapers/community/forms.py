@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -22,10 +24,10 @@ class SignUpForm(forms.Form):
             raise forms.ValidationError("That display name is taken.")
         return name
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("password"):
-            user = get_user_model()(username=data.get("username"), email=data.get("email"))
+            user = get_user_model()(username=data.get("username", ""), email=data.get("email", ""))
             password_validation.validate_password(data["password"], user)
         return data
 

@@ -48,6 +48,8 @@ class Comment(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")
 
+    visible_replies: list["Comment"]  # set by selectors.comments_for
+
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["paper", "created_at"])]

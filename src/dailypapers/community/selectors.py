@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count
 
 from dailypapers.feed import selectors as feed
@@ -14,7 +14,7 @@ from dailypapers.papers.models import Paper
 
 from .models import Comment, Member, Vote
 
-User = AbstractBaseUser | AnonymousUser
+Viewer = User | AnonymousUser
 
 
 def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
@@ -28,7 +28,7 @@ def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
     return {row["paper_id"]: row["n"] for row in rows}
 
 
-def voted_by(user: User, paper_ids: Iterable[int]) -> set[int]:
+def voted_by(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     """Which of the papers ``user`` has upvoted."""
     if not user.is_authenticated:
         return set()
@@ -39,20 +39,12 @@ def voted_by(user: User, paper_ids: Iterable[int]) -> set[int]:
     )
 
 
-def mark_voted(user: User, papers: list[Paper]) -> list[Paper]:
-    """Set ``voted`` on each paper (for its vote button): whether ``user`` upvoted it."""
-    voted = voted_by(user, [p.pk for p in papers])
-    for p in papers:
-        p.voted = p.pk in voted
-    return papers
-
-
-def member_of(user: AbstractBaseUser) -> Member | None:
+def member_of(user: User) -> Member | None:
     """The community's record of an account; None for accounts made outside sign-up."""
     return Member.objects.filter(user=user).first()
 
 
-def can_participate(user: User) -> bool:
+def can_participate(user: Viewer) -> bool:
     """Signed in, with a verified address, and not banned."""
     if not user.is_authenticated:
         return False

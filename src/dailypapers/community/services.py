@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -60,7 +60,7 @@ def sign_up(email: str, username: str, password: str) -> None:
     send_verification(user)
 
 
-def send_verification(user: AbstractBaseUser, new_email: str | None = None) -> None:
+def send_verification(user: User, new_email: str | None = None) -> None:
     """Mail a signed link that verifies ``user``'s address (or ``new_email``, to change to)."""
     address = new_email or user.email
     token = signing.dumps({"user": user.pk, "email": address}, salt=VERIFY_SALT)
@@ -72,7 +72,7 @@ def send_verification(user: AbstractBaseUser, new_email: str | None = None) -> N
     )
 
 
-def verify_email(token: str) -> AbstractBaseUser:
+def verify_email(token: str) -> User:
     """Mark the address in the token verified (switching the account to it for an email
     change); CommunityError for a bad or expired link or an address taken meanwhile."""
     try:
@@ -96,13 +96,13 @@ def verify_email(token: str) -> AbstractBaseUser:
     return user
 
 
-def member_for(user: AbstractBaseUser) -> Member:
+def member_for(user: User) -> Member:
     """The community's record of an account, created for accounts made outside sign-up."""
     member, _ = Member.objects.get_or_create(user=user)
     return member
 
 
-def request_email_change(user: AbstractBaseUser, new_email: str) -> None:
+def request_email_change(user: User, new_email: str) -> None:
     """Send a verification link to the new address; the account switches when it is opened.
     An address that has an account gets a note instead (the page answers the same)."""
     User = get_user_model()
@@ -118,7 +118,7 @@ def request_email_change(user: AbstractBaseUser, new_email: str) -> None:
 # --- submissions ------------------------------------------------------------------------------
 
 
-def submit_paper(user: AbstractBaseUser, text: str, today: dt.date | None = None) -> Featured:
+def submit_paper(user: User, text: str, today: dt.date | None = None) -> Featured:
     """Feature the paper named by ``text`` (an arXiv id or URL) today, submitted by ``user``.
 
     Fetches it from arXiv when the corpus lacks it. CommunityError says why a submission is
@@ -172,7 +172,7 @@ def _fetch(ident: str) -> Paper:
 # --- votes ------------------------------------------------------------------------------------
 
 
-def set_vote(user: AbstractBaseUser, paper: Paper, up: bool) -> None:
+def set_vote(user: User, paper: Paper, up: bool) -> None:
     """Upvote or withdraw the upvote; safe under concurrent clicks (the database keeps one).
     The paper's tally follows through the signals in ``apps``."""
     if not up:
@@ -195,9 +195,7 @@ def recount_votes(paper_ids: Iterable[int]) -> None:
 # --- comments ---------------------------------------------------------------------------------
 
 
-def add_comment(
-    user: AbstractBaseUser, paper: Paper, body: str, parent: Comment | None = None
-) -> Comment:
+def add_comment(user: User, paper: Paper, body: str, parent: Comment | None = None) -> Comment:
     body = body.strip()
     if not body:
         raise CommunityError("A comment cannot be empty.")
@@ -208,7 +206,7 @@ def add_comment(
     return Comment.objects.create(user=user, paper=paper, body=body, parent=parent)
 
 
-def edit_comment(user: AbstractBaseUser, comment: Comment, body: str) -> Comment:
+def edit_comment(user: User, comment: Comment, body: str) -> Comment:
     if comment.user_id != user.pk:
         raise PermissionDenied("You can only edit your own comments.")
     if not body.strip():
@@ -218,7 +216,7 @@ def edit_comment(user: AbstractBaseUser, comment: Comment, body: str) -> Comment
     return comment
 
 
-def delete_comment(user: AbstractBaseUser, comment: Comment) -> None:
+def delete_comment(user: User, comment: Comment) -> None:
     if comment.user_id != user.pk:
         raise PermissionDenied("You can only delete your own comments.")
     comment.delete()
@@ -227,13 +225,13 @@ def delete_comment(user: AbstractBaseUser, comment: Comment) -> None:
 # --- moderation -------------------------------------------------------------------------------
 
 
-def ban(member: Member, moderator: AbstractBaseUser) -> None:
+def ban(member: Member, moderator: User) -> None:
     """Ban a member: their votes and comments stop counting and showing, and they cannot log in."""
     _set_banned(member, True)
     audit(moderator, member, "banned member")
 
 
-def unban(member: Member, moderator: AbstractBaseUser) -> None:
+def unban(member: Member, moderator: User) -> None:
     """Lift a ban: the member can log in again and their votes and comments count again."""
     _set_banned(member, False)
     audit(moderator, member, "unbanned member")
@@ -248,7 +246,7 @@ def _set_banned(member: Member, banned: bool) -> None:
         recount_votes(Vote.objects.filter(user=member.user).values_list("paper_id", flat=True))
 
 
-def set_hidden(comment: Comment, hidden: bool, moderator: AbstractBaseUser) -> None:
+def set_hidden(comment: Comment, hidden: bool, moderator: User) -> None:
     """Hide (or show again) a comment from its page."""
     comment.hidden = hidden
     comment.save(update_fields=["hidden"])

@@ -12,7 +12,7 @@ from django_ratelimit.decorators import ratelimit
 
 from dailypapers.feed import selectors as feed
 from dailypapers.papers.models import Paper
-from dailypapers.views import error_page
+from dailypapers.views import MemberRequest, error_page
 
 from . import selectors, services
 from .decorators import next_url, participant_required
@@ -50,7 +50,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @ratelimit(key="user", rate="5/h", method="POST")
-def resend_verification(request: HttpRequest) -> HttpResponse:
+def resend_verification(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         services.send_verification(request.user)
         return render(request, "community/check_inbox.html", {"email": request.user.email})
@@ -59,7 +59,7 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @ratelimit(key="user", rate="5/h", method="POST")
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: MemberRequest) -> HttpResponse:
     form = EmailChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.request_email_change(request.user, form.cleaned_data["email"])
@@ -80,7 +80,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 @participant_required
 @ratelimit(key="user", rate="20/h", method="POST")
-def submit(request: HttpRequest) -> HttpResponse:
+def submit(request: MemberRequest) -> HttpResponse:
     form = SubmitForm(request.POST or None, initial={"paper": request.GET.get("id", "")})
     error = None
     if request.method == "POST" and form.is_valid():
@@ -99,14 +99,15 @@ def submit(request: HttpRequest) -> HttpResponse:
 @require_POST
 @participant_required
 @ratelimit(key="user", rate="120/m", method="POST")
-def vote(request: HttpRequest, pk: int) -> HttpResponse:
+def vote(request: MemberRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(Paper, pk=pk)
     services.set_vote(request.user, paper, up=request.POST.get("action") != "remove")
     if request.htmx:
-        (counted,) = selectors.mark_voted(
-            request.user, list(feed.with_votes(Paper.objects.filter(pk=paper.pk)))
-        )
-        context = {"paper": counted, "next": next_url(request, paper.get_absolute_url())}
+        context = {
+            "paper": feed.with_votes(Paper.objects.filter(pk=paper.pk)).get(),
+            "voted": selectors.voted_by(request.user, [paper.pk]),
+            "next": next_url(request, paper.get_absolute_url()),
+        }
         return render(request, "community/_vote.html", context)
     return redirect(next_url(request, paper.get_absolute_url()))
 
@@ -114,7 +115,7 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @participant_required
 @ratelimit(key="user", rate="10/m", method="POST")
-def comment(request: HttpRequest, pk: int) -> HttpResponse:
+def comment(request: MemberRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(Paper, pk=pk)
     form = CommentForm(request.POST)
     if form.is_valid():
@@ -133,7 +134,7 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @participant_required
 @ratelimit(key="user", rate="30/m", method="POST")
-def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def edit_comment(request: MemberRequest, pk: int) -> HttpResponse:
     c = get_object_or_404(Comment, pk=pk, hidden=False)
     if c.user_id != request.user.pk:
         return error_page(request, 403, "Not yours", "You can only edit your own comments.")
@@ -146,7 +147,7 @@ def edit_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @participant_required
-def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def delete_comment(request: MemberRequest, pk: int) -> HttpResponse:
     c = get_object_or_404(Comment, pk=pk)
     if c.user_id != request.user.pk:
         return error_page(request, 403, "Not yours", "You can only delete your own comments.")

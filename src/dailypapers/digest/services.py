@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.utils import timezone
 
@@ -49,7 +49,7 @@ def confirm(token: str) -> Subscriber:
 
 
 def subscribe_member(
-    user: AbstractBaseUser, frequency: str, wants_trending: bool, categories: list[str]
+    user: User, frequency: str, wants_trending: bool, categories: list[str]
 ) -> Subscriber:
     """A verified member's own subscription: their address is confirmed already."""
     sub = (

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community.decorators import participant_required
-from dailypapers.views import error_page
+from dailypapers.views import MemberRequest, error_page
 
 from . import compose, services
 from .models import Subscriber
@@ -65,9 +65,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @participant_required
-def member_settings(request: HttpRequest) -> HttpResponse:
+def member_settings(request: MemberRequest) -> HttpResponse:
     sub = Subscriber.objects.filter(user=request.user).first()
-    initial = {"frequency": sub.frequency if sub and sub.active else ""}
+    initial: dict[str, object] = {"frequency": sub.frequency if sub and sub.active else ""}
     if sub:
         initial.update(wants_trending=sub.wants_trending, categories=" ".join(sub.categories))
     form = MemberDigestForm(request.POST or None, initial=initial)
@@ -93,7 +93,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def preview_me(request: HttpRequest) -> HttpResponse:
+def preview_me(request: MemberRequest) -> HttpResponse:
     sub = Subscriber.objects.filter(user=request.user).first()
     sub = sub or Subscriber(email=request.user.email)
     return _preview(request, sub, request.GET.get("frequency", sub.frequency))

@@ -10,19 +10,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Expression, FloatField, Func, Value
+from django.db.models import FloatField, Func, Value
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest, Power
 
 GRAVITY = 1.5
 TRENDING_FORMULA = "score = (votes + 1) / (hours since featured + 2) ^ 1.5"
 
 
-def votes(member_votes: Expression, imported_votes: Expression) -> Expression:
+def votes(member_votes: Combinable, imported_votes: Combinable) -> Combinable:
     """The count every ranking uses: members' upvotes plus imported ones."""
     return member_votes + imported_votes
 
 
-def trending(votes: Expression, featured_at: Expression, now: dt.datetime) -> Expression:
+def trending(votes: Combinable, featured_at: Combinable, now: dt.datetime) -> Combinable:
     """Time-decayed votes: a new paper with a few votes outranks an old one with many."""
     seconds = Value(now.timestamp(), output_field=FloatField()) - _Epoch(featured_at)
     hours = Greatest(seconds / Value(3600.0), Value(0.0))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -46,7 +46,8 @@ def with_votes(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
 
 def vote_totals(pks: Sequence[int]) -> dict[int, int]:
     """``votes`` (as in :func:`with_votes`) of each of these papers."""
-    return dict(with_votes(Paper.objects.filter(pk__in=list(pks))).values_list("pk", "votes"))
+    papers = with_votes(Paper.objects.filter(pk__in=list(pks)))
+    return dict(papers.values_list("pk", "votes"))  # type: ignore[misc]  # an annotation
 
 
 def listing(
@@ -91,7 +92,7 @@ def first_featured(paper: Paper) -> dt.date | None:
     return Featured.objects.filter(paper=paper).aggregate(d=Min("day"))["d"]
 
 
-def submissions(user: AbstractBaseUser, day: dt.date | None = None) -> QuerySet[Featured]:
+def submissions(user: User, day: dt.date | None = None) -> QuerySet[Featured]:
     """The featurings ``user`` submitted (on ``day``), newest first."""
     rows = Featured.objects.filter(submitted_by=user)
     if day is not None:

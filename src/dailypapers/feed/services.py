@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ def feature(
     paper: Paper,
     day: dt.date,
     source: str,
-    submitted_by: AbstractBaseUser | None = None,
+    submitted_by: User | None = None,
 ) -> Featured:
     """Feature ``paper`` on ``day``; IntegrityError if it already is featured that day."""
     return Featured.objects.create(

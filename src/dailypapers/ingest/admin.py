@@ -5,8 +5,7 @@ from .models import HarvestState, IngestError, IngestRun
 
 class IngestErrorInline(admin.TabularInline):
     model = IngestError
-    fields = ["location", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("location", "reason")
     can_delete = False
     extra = 0
     max_num = 0

@@ -8,10 +8,10 @@ import itertools
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
@@ -31,7 +31,7 @@ def open_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[i
     with path.open("rb") as raw:
         magic = raw.read(2)
         raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+        stream: Iterable[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
         last = 0
         for number, line in enumerate(stream, start=1):
             if progress is not None and number % 1000 == 0:

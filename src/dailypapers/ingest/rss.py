@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from xml.etree.ElementTree import Element
@@ -82,6 +83,7 @@ class _Item:
 def parse_announcements(xml: bytes) -> RssPage:
     """An RSS 2.0 or Atom announcement feed; XmlError if it is neither, or malformed."""
     root = parse_xml(xml, "arXiv RSS feed")
+    read: Callable[[Element], _Item]
     if root.tag == "rss":
         channel = root.find("channel")
         if channel is None:

@@ -23,6 +23,7 @@ from dailypapers.papers.models import Paper
 from .records import FeatureRecord, PaperRecord
 
 FIELDS = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "arxiv_id"]
+Row = dict[str, Any]  # a paper's FIELDS values, as read from the table or from a record
 # Rows per INSERT statement, within SQLite's limit of 32,766 parameters per statement.
 ROWS_PER_INSERT = 30_000 // (len(FIELDS) + 4)
 
@@ -74,8 +75,8 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
         row.pop("arxiv_id"): row
         for row in Paper.objects.filter(arxiv_id__in=known).values("pk", "arxiv_id", *FIELDS)
     }
-    to_create: list[tuple[str, dict[str, object]]] = []
-    to_update: list[tuple[int, dict[str, object]]] = []
+    to_create: list[tuple[str, Row]] = []
+    to_update: list[tuple[int, Row]] = []
     for ident, rec in batch.items():
         row = existing.get(ident)
         if row is None:
@@ -87,7 +88,8 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
         else:
             counts.unchanged += 1
     table = connection.ops.quote_name(Paper._meta.db_table)
-    columns = [connection.ops.quote_name(Paper._meta.get_field(f).column) for f in FIELDS]
+    column_of = {f.name: f.column for f in Paper._meta.concrete_fields if f.column}
+    columns = [connection.ops.quote_name(column_of[f]) for f in FIELDS]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     adapt = _adapter()
     # Plain executemany: the ORM's bulk_create/bulk_update spend most of an import preparing
@@ -127,7 +129,7 @@ def _known_ids(ids: list[str]) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _adapter() -> Callable[[dict[str, object]], list[object]]:
+def _adapter() -> Callable[[Row], list[Any]]:
     """A function from field values to database parameters in FIELDS order, with each
     column's conversion looked up once instead of per value."""
     ops = connection.ops
@@ -146,7 +148,7 @@ def _adapter() -> Callable[[dict[str, object]], list[object]]:
             converters.append(None)
     pairs = list(zip(FIELDS, converters, strict=True))
 
-    def adapt(values: dict[str, object]) -> list[object]:
+    def adapt(values: Row) -> list[Any]:
         return [
             conv(values[name]) if conv is not None and values[name] is not None else values[name]
             for name, conv in pairs
@@ -155,11 +157,11 @@ def _adapter() -> Callable[[dict[str, object]], list[object]]:
     return adapt
 
 
-def _values(rec: PaperRecord) -> dict[str, object]:
+def _values(rec: PaperRecord) -> Row:
     return {f: getattr(rec, f) for f in FIELDS}
 
 
-def is_newer(rec: PaperRecord, row: dict[str, object]) -> bool:
+def is_newer(rec: PaperRecord, row: Row) -> bool:
     """Whether ``rec`` describes a later state of the paper than ``row`` does."""
     if rec.version is not None and row["version"] is not None and rec.version != row["version"]:
         return rec.version > row["version"]
@@ -168,7 +170,7 @@ def is_newer(rec: PaperRecord, row: dict[str, object]) -> bool:
     return rec.version is not None and row["version"] is None
 
 
-def merge(row: dict[str, object], rec: PaperRecord) -> dict[str, object]:
+def merge(row: Row, rec: PaperRecord) -> Row:
     """The row's field values after taking in ``rec`` (see the module docstring)."""
     newer = is_newer(rec, row)
     out = dict(row)

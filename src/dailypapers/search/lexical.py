@@ -13,6 +13,7 @@ of the words follow, ranked by BM25 (FTS5) or ``ts_rank`` (PostgreSQL).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -84,9 +85,10 @@ def _backend() -> _Sqlite | _Postgres:
     return _Postgres() if connection.vendor == "postgresql" else _Sqlite()
 
 
-def _plain_filters(q: Query, categories_as_text: str) -> tuple[list[str], list[object]]:
+def _plain_filters(q: Query, categories_as_text: str) -> tuple[list[str], list[Any]]:
     """SQL conditions on ``p`` (the paper table) that need no text index."""
-    where, params = ["p.hidden = %s"], [False]
+    where: list[str] = ["p.hidden = %s"]
+    params: list[Any] = [False]
     if q.categories:
         likes = []
         for cat in q.categories:
@@ -105,13 +107,13 @@ def _plain_filters(q: Query, categories_as_text: str) -> tuple[list[str], list[o
     return where, params
 
 
-def _ids_condition(ids: list[int] | None) -> tuple[list[str], list[object]]:
+def _ids_condition(ids: list[int] | None) -> tuple[list[str], list[Any]]:
     if ids is None:
         return [], []
     return [f"p.id IN ({', '.join(['%s'] * len(ids))})"], list(ids)
 
 
-def _fetch(sql: str, params: list[object]) -> list[int]:
+def _fetch(sql: str, params: list[Any]) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -208,7 +210,7 @@ class _Postgres:
         parts = [("plainto_tsquery('dailypapers_english', %s)", w) for w in q.words]
         parts += [("phraseto_tsquery('dailypapers_english', %s)", " ".join(p)) for p in q.phrases]
         tsquery = "(" + op.join(sql for sql, _ in parts) + ")"
-        tsparams: list[object] = [value for _, value in parts]
+        tsparams: list[Any] = [value for _, value in parts]
         extra, extra_params = self._text_filters(q)
         where, params = _plain_filters(q, "p.categories::text")
         query = f"WITH t AS (SELECT {tsquery} AS query) "
@@ -240,7 +242,7 @@ class _Postgres:
         return _fetch(sql, params)
 
     @staticmethod
-    def _text_filters(q: Query) -> tuple[str, list[object]]:
+    def _text_filters(q: Query) -> tuple[str, list[Any]]:
         sql, params = "", []
         for author in q.authors:
             # Weight C holds the authors; \w+ words need no escaping inside quotes.

@@ -36,7 +36,6 @@ def search(request: HttpRequest) -> HttpResponse:
     results = selectors.search(text, sort) if text else None
     page = Paginator(results.ids if results else [], PAGE_SIZE).get_page(request.GET.get("page"))
     papers = results.papers(page.start_index() - 1, page.end_index()) if results else []
-    community.mark_voted(request.user, papers)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -46,6 +45,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "results": results,
         "page": page,
         "papers": papers,
+        "voted": community.voted_by(request.user, [p.pk for p in papers]),
         "sorts": selectors.SORTS,
         "sort": results.sort if results else "relevance",
         "terms": results.query.highlights() if results else [],

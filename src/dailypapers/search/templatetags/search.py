@@ -22,7 +22,7 @@ def highlight(text: str, terms: list[str] | None) -> SafeString:
         r"\b(" + "|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)) + r")\w*",
         re.IGNORECASE,
     )
-    out = []
+    out: list[str] = []
     for i, part in enumerate(_MATH.split(text)):
         if i % 2:  # math
             out.append(escape(part))
