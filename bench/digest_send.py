@@ -65,9 +65,9 @@ def main() -> None:
         port = s.getsockname()[1]
     os.environ["EMAIL_URL"] = f"smtp://127.0.0.1:{port}"
 
-    import django
+    from dailypapers.cli import setup
 
-    django.setup()
+    setup()
     from django.core.management import call_command
 
     from dailypapers.digest.models import Subscriber

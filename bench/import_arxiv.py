@@ -24,9 +24,9 @@ def main() -> None:
     home = tempfile.mkdtemp(prefix="dailypapers-bench-")
     os.environ.update(DAILYPAPERS_HOME=home, DJANGO_SETTINGS_MODULE="dailypapers.settings")
     os.environ.pop("DATABASE_URL", None)
-    import django
+    from dailypapers.cli import setup
 
-    django.setup()
+    setup()
     from django.core.management import call_command
 
     from dailypapers.ingest import dumps

@@ -57,9 +57,9 @@ def main() -> None:
             env["DATABASE_URL"] = stack.enter_context(postgres_url())
             copy_to_postgres(env, home / "dailypapers.sqlite3")
         os.environ.update(env, DJANGO_SETTINGS_MODULE="dailypapers.settings")
-        import django
+        from dailypapers.cli import setup
 
-        django.setup()
+        setup()
         queries = realistic_queries(args.queries)
         figures = {"database": "postgresql" if args.postgres else "sqlite"}
         figures.update(in_process(queries))

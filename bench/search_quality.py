@@ -42,9 +42,9 @@ def main() -> None:
 
 
 def run(data: scifact.SciFact, database: str) -> None:
-    import django
+    from dailypapers.cli import setup
 
-    django.setup()
+    setup()
     from django.core.management import call_command
 
     from dailypapers.papers.models import Paper

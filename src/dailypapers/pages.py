@@ -1,6 +1,6 @@
 """Pages that compose several apps: the day, week and month listings, trending, and the paper
-page. They sit above every app (DESIGN §4) and take what they show from each app's selectors;
-pages of one app stay in that app's views."""
+page. They sit above every app (README, "Layout") and take what they show from each app's
+selectors; pages of one app stay in that app's views."""
 
 from __future__ import annotations
 
