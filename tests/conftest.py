@@ -18,12 +18,12 @@ from django.core.management import call_command
 
 
 def _shared_data() -> Path:
-    """``$DAILYPAPERS_SHARED_DATA``, else the first ``shared/data`` beside the checkout or
-    beside a folder above it (a clone in /work/main or /work/ci/main finds /work/shared)."""
+    """``$DAILYPAPERS_SHARED_DATA``, else the first ``shared/data`` beside the checkout or a
+    folder above it, else this workplace's ``/work/shared/data`` (for a clone in /tmp)."""
     if os.environ.get("DAILYPAPERS_SHARED_DATA"):
         return Path(os.environ["DAILYPAPERS_SHARED_DATA"])
     repo = Path(__file__).resolve().parents[1]
-    for folder in repo.parents:
+    for folder in [*repo.parents, Path("/work")]:
         if (folder / "shared" / "data").is_dir():
             return folder / "shared" / "data"
     return repo.parent / "shared" / "data"
