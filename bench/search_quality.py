@@ -48,7 +48,7 @@ def run(data: scifact.SciFact, database: str) -> None:
     from django.core.management import call_command
 
     from dailypapers.papers.models import Paper
-    from dailypapers.search import embedding, lexical, selectors
+    from dailypapers.search import embedding, keyword_index, lexical, selectors
     from dailypapers.search.query import parse_query
 
     call_command("migrate", verbosity=0)
@@ -56,6 +56,7 @@ def run(data: scifact.SciFact, database: str) -> None:
         Paper(arxiv_id=f"scifact/{d['_id']}", title=d["title"], abstract=d["text"])
         for d in data.docs
     )
+    keyword_index.sync()
     start = time.perf_counter()
     embedding.embed_missing(progress=lambda n: print(".", end="", file=sys.stderr, flush=True))
     print(f"\nembedded {len(data.docs)} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
@@ -63,8 +64,10 @@ def run(data: scifact.SciFact, database: str) -> None:
     doc_of = {pk: arxiv_id.removeprefix("scifact/") for pk, arxiv_id in rows}
 
     lists = {
-        "lexical": lambda text: lexical.search(parse_query(text), 100),
-        "semantic": lambda text: selectors.semantic_ids(parse_query(text), 100),
+        "lexical": lambda text: [pk for pk, _ in lexical.ranked(parse_query(text), 100)],
+        "semantic": lambda text: [
+            pk for pk, _ in selectors.semantic_ranked(parse_query(text), 100)
+        ],
         "hybrid": lambda text: selectors.search(text).ids,
     }
     figures: dict[str, object] = {"database": database, "queries": len(data.queries)}

@@ -52,6 +52,11 @@ def run_command(*args: object) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
+def run_worker() -> None:
+    """Run the background tasks queued so far (embedding, indexing), as `dailypapers worker`."""
+    call_command("worker", "--batch", "--interval", "0.05")
+
+
 def import_files(fmt: str, *paths: object) -> tuple[str, str]:
     """`dailypapers import FORMAT PATH...`; its stdout and stderr."""
     return run_command("import", fmt, *paths)

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import SHOTS
+from tests.conftest import SHOTS, run_worker
 from tests.factories import feature, paper
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -95,9 +95,7 @@ def test_paper_page_in_a_browser(browser, live_server, day_of_papers):
 
 
 def test_search_in_a_browser(browser, live_server, day_of_papers):
-    from dailypapers.search import embedding
-
-    embedding.embed_missing()
+    run_worker()  # embeds and indexes the papers
     SHOTS.mkdir(parents=True, exist_ok=True)
     page, errors = open_page(browser, f"{live_server.url}/papers/date/{DAY}")
 

@@ -1,6 +1,7 @@
 """The scheduler enqueues each slot once; the worker runs the queued jobs for real."""
 
 import datetime as dt
+from collections import Counter
 
 import pytest
 from django.core.management import call_command
@@ -12,6 +13,7 @@ from dailypapers.feed.models import FeatureRule
 from dailypapers.ingest.models import IngestRun
 from dailypapers.models import ScheduledRun
 from dailypapers.papers.models import Paper
+from dailypapers.search import selectors
 from dailypapers.search.models import Embedding
 from tests.arxiv_replay import ArxivReplay
 
@@ -64,13 +66,18 @@ def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client
 
     runs = dict(IngestRun.objects.values_list("kind", "status"))
     assert runs == {"rss": "succeeded", "oai": "succeeded"}
-    # the two ingest jobs, the two digests (nobody subscribed: nothing sent), and after an
-    # ingest that brought papers, their embedding
+    # the two ingest jobs and the two digests (nobody subscribed: nothing sent) once each;
+    # after the ingest that brought papers (the fetch: the harvest's 30 days hold none), their
+    # embedding and indexing (the index's first use queues an indexing of its own)
     tasks = DBTaskResult.objects.values_list("task_path", "status")
-    names = sorted(path.rsplit(".", 1)[1] for path, _ in tasks)
-    assert names == ["embed_new", "fetch_new", "harvest_oai", "send_daily", "send_weekly"]
+    names = Counter(path.rsplit(".", 1)[1] for path, _ in tasks)
+    scheduled = ["fetch_new", "harvest_oai", "send_daily", "send_weekly"]
+    assert [names[n] for n in scheduled] == [1, 1, 1, 1]
+    assert set(names) == {*scheduled, "embed_new", "index_papers"}
     assert {status for _, status in tasks} == {"SUCCESSFUL"}
     assert Embedding.objects.count() == Paper.objects.count() > 0
+    found = selectors.search("the drift contract spectral updates", semantic=False)
+    assert Paper.objects.get(pk=found.ids[0]).arxiv_id == "2609.26811"  # fetched, indexed
     html = client.get("/papers/date/2026-09-24").content.decode()
     assert 'href="/papers/2609.26811"' in html  # a new cs.LG paper, featured by the rule
     assert client.get("/papers/2609.26811").status_code == 200

@@ -24,7 +24,7 @@ from dailypapers.ingest.models import HarvestState, IngestRun, RateLock
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import finished_pid, run_command
+from tests.conftest import finished_pid, run_command, run_worker
 from tests.factories import feature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -202,12 +202,14 @@ def test_harvest_that_cannot_finish_says_so_and_resumes_later(replay, client):
 
 def test_papers_deleted_on_arxiv_leave_feeds_and_search_but_keep_their_rows(replay, client):
     arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
+    run_worker()
     gone = Paper.objects.get(arxiv_id="2601.10001")
     feature(gone, dt.date(2026, 1, 7))
     assert search.search("synthetic paper 1").ids[:1] == [gone.pk]
 
     replay.oai_delete("2601.10001", dt.date(2026, 1, 10))
     report = arxiv.harvest_oai("cs", client=client)
+    run_worker()
 
     gone.refresh_from_db()
     assert gone.hidden and gone.deleted_at is not None

@@ -60,3 +60,15 @@ class Embedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} embedding of paper {self.paper_id}"
+
+
+class IndexChange(models.Model):
+    """A paper inserted, changed or deleted since the keyword index last caught up: written by
+    triggers on the paper table (SQLite, where the index is a tantivy directory beside the
+    database), read and deleted by ``tantivy_index.sync``. Not a foreign key: a deleted
+    paper's row must stay, so that the index drops it too."""
+
+    paper_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} changed"

@@ -1,0 +1,233 @@
+"""Keyword search on PostgreSQL, inside the database so that every web process sees one index.
+
+The paper table's generated ``search_vector`` (title weight A and abstract B stemmed as
+English, authors C as plain names, accents folded; migration ``search.0001``), with its GIN
+index, answers the filters (authors, exclusions, phrases) and the all-words date order.
+
+Relevance is BM25 over an inverted index in tables (migration ``search.0004``), kept by the
+worker from the papers changed (``sync``, like the tantivy index on SQLite):
+
+    score(paper) = sum over query terms t of  idf(t) * impact(t, paper)
+    idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+    impact = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / mean length))
+
+with ``tf`` the term's occurrences in title, abstract and authors together (one text, as on
+SQLite: see tantivy_index, where weighting the title lost on known-item queries). A query
+reads, for each term, its IMPACT_DEPTH best postings (every posting of all but the commonest
+terms), so the cost grows with the query's length, not with how many papers match it; a paper
+beyond the depth of a common term only misses that term's small share of its score.
+
+Words and phrases reach SQL as parameters (lexemes, ``phraseto_tsquery`` text), never as
+syntax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, transaction
+
+from dailypapers.papers.models import Paper
+
+from .query import Query
+
+PAPER = connection.ops.quote_name(Paper._meta.db_table)
+BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
+K1, B = 1.2, 0.75  # BM25's usual constants
+IMPACT_DEPTH = 2000  # postings read per query term
+CHUNK = 2000  # papers indexed per statement
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _tsquery(q: Query, words: list[str], op: str) -> tuple[str, list[Any]]:
+    parts = [("plainto_tsquery('dailypapers_english', %s)", w) for w in words]
+    parts += [("phraseto_tsquery('dailypapers_english', %s)", " ".join(p)) for p in q.phrases]
+    return "(" + op.join(sql for sql, _ in parts) + ")", [value for _, value in parts]
+
+
+def plain_filters(q: Query) -> tuple[list[str], list[Any]]:
+    """SQL conditions on ``p`` (the paper table) for q's categories and dates, and visibility."""
+    where: list[str] = ["p.hidden = %s"]
+    params: list[Any] = [False]
+    if q.categories:
+        likes = []
+        for cat in q.categories:
+            likes.append("p.categories::text LIKE %s")
+            params.append(f'%"{cat}"%')
+            if "." not in cat:  # a whole archive: cs matches cs.CL, cs.LG...
+                likes.append("p.categories::text LIKE %s")
+                params.append(f'%"{cat}.%')
+        where.append(f"({' OR '.join(likes)})")
+    if q.after:
+        where.append("p.published >= %s")
+        params.append(q.after.isoformat())
+    if q.before:
+        where.append("p.published < %s")
+        params.append(q.before.isoformat())
+    return where, params
+
+
+def text_filters(q: Query) -> tuple[str, list[Any]]:
+    """Conditions for q's authors and exclusions (they need the text index)."""
+    sql, params = "", []
+    for author in q.authors:
+        # Weight C holds the authors; \w+ words need no escaping inside quotes.
+        sql += " AND p.search_vector @@ to_tsquery('dailypapers_names', %s)"
+        params.append(" & ".join(f"'{w}':C" for w in author))
+    for phrase in q.exclude:
+        sql += " AND NOT p.search_vector @@ phraseto_tsquery('dailypapers_english', %s)"
+        params.append(" ".join(phrase))
+    return sql, params
+
+
+def _lexemes(words: list[str]) -> list[str]:
+    """The index terms of ``words``: as the title and abstract are indexed (English stems) and
+    as the authors are (plain names)."""
+    rows = _fetch(
+        "SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('dailypapers_english', %s) || "
+        "to_tsvector('dailypapers_names', %s)) u",
+        [" ".join(words)] * 2,
+    )
+    return [lexeme for (lexeme,) in rows]
+
+
+def ranked(q: Query, words: list[str], limit: int) -> list[tuple[int, float]]:
+    """``(paper id, BM25)`` of the best ``limit`` papers with any of ``words`` or q's phrases,
+    under q's filters (a phrase adds its words' weight to the papers that have it whole)."""
+    phrase_words = [w for phrase in q.phrases for w in phrase]
+    terms = _fetch(
+        "SELECT t.id, t.docs FROM search_term t WHERE t.term = ANY(%s) AND t.docs > 0",
+        [_lexemes(words + phrase_words)],
+    )
+    if not terms:
+        return []
+    docs = _fetch("SELECT count(*) FROM search_document", [])[0][0]
+    weights = {term: math.log(1 + (docs - df + 0.5) / (df + 0.5)) for term, df in terms}
+    values = ", ".join(["(%s, %s::real)"] * len(weights))
+    extra, extra_params = text_filters(q)
+    where, params = plain_filters(q)
+    bonus, bonus_params = "", []
+    for phrase in q.phrases:
+        bonus += " + CASE WHEN p.search_vector @@ phraseto_tsquery('dailypapers_english', %s) "
+        bonus += "THEN %s ELSE 0 END"
+        bonus_params += [" ".join(phrase), sum(weights.values()) / len(weights)]
+    pool, depth = max(4 * limit, 200), IMPACT_DEPTH
+    while True:
+        rows = _fetch(
+            f"WITH q (term_id, idf) AS (VALUES {values}), "
+            "best AS (SELECT top.paper_id, sum(q.idf * top.impact) AS score FROM q "
+            "CROSS JOIN LATERAL (SELECT paper_id, impact FROM search_posting s "
+            "WHERE s.term_id = q.term_id ORDER BY impact DESC LIMIT %s) top "
+            "GROUP BY top.paper_id ORDER BY score DESC LIMIT %s) "
+            f"SELECT p.id, best.score{bonus} AS score FROM best JOIN {PAPER} p ON p.id = "
+            f"best.paper_id WHERE {' AND '.join(where)} {extra} ORDER BY score DESC, p.id "
+            "LIMIT %s",
+            [*(x for item in weights.items() for x in item), depth, pool, *bonus_params,
+             *params, *extra_params, limit],
+        )  # fmt: skip
+        # Filters can reject most of the pool: look deeper until enough pass, or all did.
+        if len(rows) >= limit or pool >= 64 * max(4 * limit, 200):
+            return [(pk, float(score)) for pk, score in rows]
+        pool, depth = pool * 8, depth * 8
+
+
+def newest(q: Query, words: list[str], limit: int) -> list[int]:
+    tsquery, tsparams = _tsquery(q, words, " && ")
+    extra, extra_params = text_filters(q)
+    where, params = plain_filters(q)
+    rows = _fetch(
+        f"WITH t AS (SELECT {tsquery} AS query) SELECT p.id FROM {PAPER} p, t "
+        f"WHERE p.search_vector @@ t.query {extra} AND {' AND '.join(where)} "
+        f"ORDER BY {BY_DATE} LIMIT %s",
+        [*tsparams, *extra_params, *params, limit],
+    )
+    return [pk for (pk,) in rows]
+
+
+def filtered(q: Query, ids: Sequence[int] | None, limit: int | None = None) -> list[int]:
+    extra, extra_params = text_filters(q)
+    where, params = plain_filters(q)
+    if ids is not None:
+        where.append(f"p.id IN ({', '.join(['%s'] * len(ids))})")
+        params += list(ids)
+    sql = f"SELECT p.id FROM {PAPER} p WHERE {' AND '.join(where)} {extra}"
+    params += extra_params
+    if limit is not None:
+        sql += f" ORDER BY {BY_DATE} LIMIT %s"
+        params.append(limit)
+    return [pk for (pk,) in _fetch(sql, params)]
+
+
+def exact_title(words: list[str]) -> list[int]:
+    """Visible papers whose title has exactly these words (an index probe)."""
+    sql = (
+        f"SELECT p.id FROM {PAPER} p WHERE search_title_key(p.title) = %s AND p.hidden = %s "
+        "LIMIT 10"
+    )
+    return [pk for (pk,) in _fetch(sql, [" ".join(words), False])]
+
+
+# --- upkeep ------------------------------------------------------------------------------------
+
+
+def sync(ids: Sequence[int]) -> None:
+    """Re-index these papers: their old postings out, the visible ones' new postings in, and
+    the document frequencies following."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start : start + CHUNK])
+            cursor.execute(
+                "WITH gone AS (DELETE FROM search_posting WHERE paper_id = ANY(%s) "
+                "RETURNING term_id) UPDATE search_term t SET docs = t.docs - g.n FROM "
+                "(SELECT term_id, count(*) AS n FROM gone GROUP BY term_id) g "
+                "WHERE t.id = g.term_id",
+                [chunk],
+            )
+            cursor.execute("DELETE FROM search_document WHERE paper_id = ANY(%s)", [chunk])
+            _add(cursor, "p.id = ANY(%s)", [chunk])
+
+
+def rebuild() -> int:
+    """Index every visible paper from scratch; how many."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE search_posting, search_document, search_term")
+        _add(cursor, "TRUE", [])
+        cursor.execute("ANALYZE search_posting")
+        cursor.execute("SELECT count(*) FROM search_document")
+        return cursor.fetchone()[0]
+
+
+def _add(cursor: Any, where: str, params: list[Any]) -> None:
+    """Postings, terms and document rows for the visible papers ``where`` selects."""
+    cursor.execute(
+        "INSERT INTO search_document (paper_id, length) SELECT p.id, "
+        "(SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(p.search_vector) u) "
+        f"FROM {PAPER} p WHERE NOT p.hidden AND {where}",
+        params,
+    )
+    cursor.execute(
+        "INSERT INTO search_term (term) SELECT DISTINCT u.lexeme "
+        f"FROM {PAPER} p, unnest(p.search_vector) u "
+        f"WHERE NOT p.hidden AND {where} ON CONFLICT (term) DO NOTHING",
+        params,
+    )
+    cursor.execute("SELECT coalesce(avg(length), 1) FROM search_document")
+    mean_length = float(cursor.fetchone()[0]) or 1.0
+    cursor.execute(
+        "WITH added AS (INSERT INTO search_posting (term_id, paper_id, impact) "
+        "SELECT t.id, p.id, (w.tf * %s / (w.tf + %s * (1 - %s + %s * d.length / %s)))::real "
+        f"FROM {PAPER} p JOIN search_document d ON d.paper_id = p.id, "
+        "LATERAL (SELECT u.lexeme, cardinality(u.positions) AS tf "
+        "FROM unnest(p.search_vector) u) w JOIN search_term t ON t.term = w.lexeme "
+        f"WHERE NOT p.hidden AND {where} RETURNING term_id) "
+        "UPDATE search_term t SET docs = t.docs + a.n FROM "
+        "(SELECT term_id, count(*) AS n FROM added GROUP BY term_id) a WHERE t.id = a.term_id",
+        [K1 + 1, K1, B, B, mean_length, *params],
+    )

@@ -1,0 +1,379 @@
+"""The keyword index of the embedded default: tantivy (a Rust engine in the Lucene mould) under
+``$DAILYPAPERS_HOME/search/``, ranking every match by BM25 with block-max WAND.
+
+The database is the source of truth; the index is derived from it:
+
+* ``keyword_index.sync`` hands :func:`update` the papers changed since the last run;
+* :func:`rebuild` (``dailypapers reindex``) writes a whole new generation from the table and
+  switches to it atomically, as the vector files do.
+
+Hidden papers are not in the index. Web processes open the current generation read-only;
+tantivy reloads on a writer's commit, and a new generation is noticed on the next search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from django.conf import settings
+from django.db import connection
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from dailypapers.papers.models import Paper
+
+from .models import IndexChange
+
+log = logging.getLogger(__name__)
+
+CHUNK = 5000  # papers read from the database at a time
+WRITER_HEAP = 64_000_000
+
+# Analyzers, by the names the schema refers to. Queries are analysed with the same ones.
+ANALYZERS = {
+    # Words: lower-cased, accents folded, English Snowball stems ("networks" = "network").
+    "dp_english": TextAnalyzerBuilder(Tokenizer.simple())
+    .filter(Filter.lowercase())
+    .filter(Filter.ascii_fold())
+    .filter(Filter.stemmer("english"))
+    .build(),
+    # Names: no stemming ("Hinton" must not match "hint").
+    "dp_names": TextAnalyzerBuilder(Tokenizer.simple())
+    .filter(Filter.lowercase())
+    .filter(Filter.ascii_fold())
+    .build(),
+    # Categories as whole values: "cs.cl", and the archive "cs".
+    "dp_keyword": TextAnalyzerBuilder(Tokenizer.raw()).filter(Filter.lowercase()).build(),
+}
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("id", stored=True, indexed=True, fast=True)
+    # What relevance ranks: title, abstract and authors as one text, so that BM25 counts a
+    # word's occurrences and the length over the whole paper. Separate fields, each with its
+    # own BM25 and weight, lost to a plain FTS5 table on known-item queries (MRR@10 0.68 vs
+    # 0.98 on 236k papers: a few query words in a short title outscored many in the abstract);
+    # one field reaches 0.975 (bench/known_item.py).
+    builder.add_text_field("text", tokenizer_name="dp_english")
+    builder.add_text_field("title", tokenizer_name="dp_english")  # exact-title lookups
+    builder.add_text_field("authors", tokenizer_name="dp_names")  # author: filters
+    builder.add_text_field("categories", tokenizer_name="dp_keyword", index_option="basic")
+    # Seconds since 1970 of v1's submission; papers without a date have none.
+    builder.add_integer_field("published", indexed=True, fast=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def analyze(analyzer: str, text: str) -> list[str]:
+    """The index terms of ``text`` under one of ANALYZERS."""
+    return list(ANALYZERS[analyzer].analyze(text))
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+
+# Bump when the schema or the analyzers change: the next start builds a new index.
+SCHEMA_VERSION = 2
+
+
+def _root() -> Path:
+    return Path(settings.HOME) / "search" / f"tantivy-v{SCHEMA_VERSION}"
+
+
+def _open(directory: Path) -> tantivy.Index:
+    index = tantivy.Index(SCHEMA, path=str(directory), reuse=True)
+    for name, analyzer in ANALYZERS.items():
+        index.register_tokenizer(name, analyzer)
+    return index
+
+
+@dataclass
+class _Generation:
+    name: str
+    index: tantivy.Index
+
+
+_lock = threading.Lock()
+_current: _Generation | None = None  # this process's open generation
+
+
+def current() -> tantivy.Index:
+    """The current generation, opened once per process and reopened after a rebuild."""
+    index = _generation()
+    # Picks up the last commit of any process now (18 us), not when tantivy's watcher does.
+    index.reload()
+    return index
+
+
+def _current_name() -> str:
+    try:
+        return (_root() / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _generation() -> tantivy.Index:
+    global _current
+    name = _current_name()
+    with _lock:
+        if _current is not None and name and _current.name == name:
+            return _current.index
+        name = name or _first_generation()
+        _current = _Generation(name, _open(_root() / name))
+        return _current.index
+
+
+def _first_generation() -> str:
+    """No index yet (a new site, a restored database, a new schema): an empty one, and every
+    paper queued for the worker, which indexes them as it would after an import. One process
+    does it, under a file lock."""
+    _root().mkdir(parents=True, exist_ok=True)
+    with open(_root() / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        name = _current_name()
+        if name:
+            return name  # another process made it meanwhile
+        name = _new_generation()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {IndexChange._meta.db_table} (paper_id) "
+                f"SELECT id FROM {Paper._meta.db_table}"
+            )
+        _publish(name)
+    from .tasks import index_papers
+
+    index_papers.enqueue()
+    return name
+
+
+def _new_generation() -> str:
+    name = f"gen-{time.time_ns()}"
+    (_root() / name).mkdir(parents=True)
+    _open(_root() / name)  # writes the empty index's meta.json
+    return name
+
+
+def _publish(name: str) -> None:
+    """Make ``name`` the current generation (atomically) and remove older ones."""
+    tmp = _root() / f"CURRENT.{os.getpid()}"
+    tmp.write_text(name)
+    os.replace(tmp, _root() / "CURRENT")
+    for old in _root().glob("gen-*"):
+        if old.name != name:
+            # A process that still has it open keeps reading its files until it reopens.
+            shutil.rmtree(old, ignore_errors=True)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _document(row: dict[str, Any]) -> tantivy.Document:
+    doc = tantivy.Document()
+    names = row["authors"] or []
+    doc.add_unsigned("id", row["id"])
+    doc.add_text("text", " . ".join([row["title"], row["abstract"], "; ".join(names)]))
+    doc.add_text("title", row["title"])
+    for name in names:
+        doc.add_text("authors", name)
+    for category in row["categories"] or []:
+        doc.add_text("categories", category)
+        if "." in category:
+            doc.add_text("categories", category.split(".", 1)[0])
+    if row["published"] is not None:
+        doc.add_integer("published", int(row["published"].timestamp()))
+    return doc
+
+
+_FIELDS = ("id", "title", "abstract", "authors", "categories", "published")
+
+
+def _visible_rows(ids: list[int] | None) -> Iterator[dict[str, Any]]:
+    """Visible papers (these ids, else all), CHUNK rows per query, in id order."""
+    rows = Paper.objects.filter(hidden=False).order_by("id").values(*_FIELDS)
+    if ids is not None:
+        for start in range(0, len(ids), CHUNK):
+            yield from rows.filter(id__in=ids[start : start + CHUNK])
+        return
+    last = 0
+    while batch := list(rows.filter(id__gt=last)[:CHUNK]):
+        yield from batch
+        last = batch[-1]["id"]
+
+
+def update(ids: list[int]) -> bool:
+    """Write these papers (as the table has them now) to the index: the visible ones in, the
+    others out. False, without waiting, if another process is writing the index."""
+    try:
+        writer = current().writer(WRITER_HEAP, 1)
+    except ValueError as exc:  # tantivy's writer lock: one writer at a time
+        log.info("keyword index busy, changes left for the writer: %s", exc)
+        return False
+    try:
+        # By query: delete_documents_by_term takes a Python int for a signed term and so misses
+        # the unsigned id.
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            writer.delete_documents_by_query(Query.term_set_query(SCHEMA, "id", chunk))
+        for row in _visible_rows(ids):
+            writer.add_document(_document(row))
+        writer.commit()
+        writer.wait_merging_threads()
+    except BaseException:
+        writer.rollback()
+        raise
+    return True
+
+
+def rebuild() -> int:
+    """Index every visible paper into a new generation, then switch to it; returns how many.
+    Changes made meanwhile stay queued and follow with the next sync (re-writing a paper the
+    rebuild wrote already is harmless)."""
+    name = _new_generation()
+    index = _open(_root() / name)
+    writer = index.writer(WRITER_HEAP, min(4, os.cpu_count() or 1))
+    count = 0
+    for row in _visible_rows(None):
+        writer.add_document(_document(row))
+        count += 1
+    writer.commit()
+    writer.wait_merging_threads()
+    _publish(name)
+    return count
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def word_clause(word: str) -> Query | None:
+    """One query word: BM25 of its terms in the paper's text."""
+    return _any(Query.term_query(SCHEMA, "text", t) for t in analyze("dp_english", word))
+
+
+def phrase_clause(words: list[str]) -> Query | None:
+    """Words in a row in the paper's text."""
+    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze("dp_english", w)]
+    if len(terms) > 1:
+        return Query.phrase_query(SCHEMA, "text", terms)
+    return Query.term_query(SCHEMA, "text", terms[0]) if terms else None
+
+
+def _any(clauses: Iterable[Query]) -> Query | None:
+    clauses = list(clauses)
+    if not clauses:
+        return None
+    if len(clauses) == 1:
+        return clauses[0]
+    return Query.boolean_query([(Occur.Should, c) for c in clauses])
+
+
+def _filter(query: Query) -> Query:
+    """A condition that must hold but adds nothing to the score."""
+    return Query.const_score_query(query, 0.0)
+
+
+def _epoch(day: dt.date) -> int:
+    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
+
+
+@dataclass
+class Conditions:
+    """A query's filters as tantivy clauses: ``must`` hold, ``must_not`` must not."""
+
+    must: list[Query]
+    must_not: list[Query]
+
+
+def conditions(
+    authors: list[list[str]],
+    categories: list[str],
+    after: dt.date | None,
+    before: dt.date | None,
+    exclude: list[list[str]],
+) -> Conditions:
+    must = []
+    for author in authors:  # every word of the name, anywhere in the author list
+        terms = [t for w in author for t in analyze("dp_names", w)]
+        must += [_filter(Query.term_query(SCHEMA, "authors", t)) for t in terms]
+    if categories:
+        wanted = [c.lower() for c in categories]
+        must.append(_filter(Query.term_set_query(SCHEMA, "categories", wanted)))
+    if after or before:
+        low = _epoch(after) if after else None
+        high = _epoch(before) if before else None
+        must.append(
+            _filter(
+                Query.range_query(
+                    SCHEMA,
+                    "published",
+                    tantivy.FieldType.Integer,
+                    low,
+                    high,
+                    include_upper=high is None,
+                )
+            )
+        )
+    must_not = [q for words in exclude if (q := phrase_clause(words)) is not None]
+    return Conditions(must, must_not)
+
+
+def run(
+    text: list[Query],
+    where: Conditions,
+    limit: int,
+    all_text: bool = False,
+    newest_first: bool = False,
+    among: list[int] | None = None,
+) -> list[tuple[int, float]]:
+    """``(paper id, score)`` of the best ``limit`` matches of the ``text`` clauses (any of
+    them, ranked by BM25; every one with ``all_text``) under ``where``; newest first with
+    ``newest_first``; only papers in ``among`` when given."""
+    if all_text:
+        clauses = [(Occur.Must, q) for q in text]
+    else:  # at least one of them: beside the filters' Must, a bare Should would be optional
+        clauses = [(Occur.Must, q)] if (q := _any(text)) is not None else []
+    clauses += [(Occur.Must, q) for q in where.must]
+    clauses += [(Occur.MustNot, q) for q in where.must_not]
+    if among is not None:
+        clauses.append((Occur.Must, _filter(Query.term_set_query(SCHEMA, "id", among))))
+    if not any(o != Occur.MustNot for o, _ in clauses):
+        clauses.append((Occur.Must, Query.all_query()))
+    searcher = current().searcher()
+    query = Query.boolean_query(clauses)
+    if newest_first:
+        found = searcher.search(query, limit, count=False, order_by_field="published")
+    else:
+        found = searcher.search(query, limit, count=False)
+    return [
+        (pk, float(score or 0))
+        for pk, (score, _) in zip(_ids(searcher, found), found.hits, strict=True)
+    ]
+
+
+def _ids(searcher: tantivy.Searcher, found: tantivy.SearchResult) -> list[int]:
+    return [int(pk or 0) for pk in searcher.fast_field_values("id", [a for _, a in found.hits])]
+
+
+def title_phrase(words: list[str], limit: int) -> list[int]:
+    """Papers whose title has ``words`` in a row: candidates for an exact-title match."""
+    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze("dp_english", w)]
+    if not terms:
+        return []
+    if len(terms) > 1:
+        query = Query.phrase_query(SCHEMA, "title", terms)
+    else:
+        query = Query.term_query(SCHEMA, "title", terms[0])
+    searcher = current().searcher()
+    return _ids(searcher, searcher.search(query, limit, count=False))
