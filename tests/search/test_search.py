@@ -15,7 +15,7 @@ from dailypapers.search import embedding, keyword_index, lexical, selectors, vec
 from dailypapers.search.encoder import Encoder, ModelUnavailable
 from dailypapers.search.query import parse_query
 from tests import factories
-from tests.conftest import cli_env, import_files, run_command
+from tests.conftest import cli_env, import_files, run_command, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,7 +161,12 @@ def test_index_follows_updates_deletes_and_hiding(corpus):
     assert lex("fault") == []
 
 
-def test_imports_are_searchable_at_once(write_jsonl):
+def find(text: str) -> list[str]:
+    """What the site's keyword search returns, without syncing the index first."""
+    return ids([pk for pk, _ in lexical.ranked(parse_query(text), 20)])
+
+
+def test_the_worker_indexes_an_import_and_drops_what_is_deleted_or_hidden(write_jsonl):
     record = {
         "id": "2501.00001",
         "title": "Sparse Autoencoders Find Interpretable Features",
@@ -171,7 +176,9 @@ def test_imports_are_searchable_at_once(write_jsonl):
         "versions": [{"version": "v1", "created": "Mon, 6 Jan 2025 10:00:00 GMT"}],
     }
     import_files("arxiv", write_jsonl("a.jsonl", [record]))
-    assert lex("autoencoders") == ["2501.00001"]
+    assert find("autoencoders") == []  # the index follows the worker, not the import
+    run_worker()
+    assert find("autoencoders") == ["2501.00001"]
     newer = {
         **record,
         "title": "Sparse Dictionaries Find Monosemantic Features",
@@ -181,11 +188,29 @@ def test_imports_are_searchable_at_once(write_jsonl):
         ],
     }
     import_files("arxiv", write_jsonl("b.jsonl", [newer]))
-    assert lex("autoencoders") == [] and lex("monosemantic") == ["2501.00001"]
-    # ...and the worker is asked to embed what changed
-    from django_tasks_db.models import DBTaskResult
+    run_worker()
+    assert find("autoencoders") == [] and find("monosemantic") == ["2501.00001"]
+    paper = Paper.objects.get(arxiv_id="2501.00001")
+    Paper.objects.filter(pk=paper.pk).update(hidden=True)  # no save(), no signal: the trigger
+    from dailypapers.search.tasks import index_papers
 
-    assert DBTaskResult.objects.filter(task_path="dailypapers.search.tasks.embed_new").count() == 2
+    index_papers.enqueue()
+    run_worker()
+    assert find("monosemantic") == []
+    Paper.objects.filter(pk=paper.pk).update(hidden=False)
+    keyword_index.sync()
+    assert find("monosemantic") == ["2501.00001"]
+    Paper.objects.filter(pk=paper.pk).delete()
+    keyword_index.sync()
+    assert find("monosemantic") == [] and keyword_index.pending() == 0
+
+
+def test_reindex_builds_the_index_from_the_table(corpus):
+    assert run_command("reindex")[0].strip() == f"indexed {len(CORPUS)} papers"
+    assert find("residual") == ["1512.03385"]
+    factories.paper("2501.00077", title="Residual flows")  # queued for the next sync
+    run_command("reindex")
+    assert keyword_index.pending() == 0 and set(find("residual")) == {"1512.03385", "2501.00077"}
 
 
 def test_semantic_search_finds_papers_without_shared_words(embedded):

@@ -14,8 +14,10 @@ worker from the papers changed (``sync``, like the tantivy index on SQLite):
 with ``tf`` the term's occurrences in title, abstract and authors together (one text, as on
 SQLite: see tantivy_index, where weighting the title lost on known-item queries). A query
 reads, for each term, its IMPACT_DEPTH best postings (every posting of all but the commonest
-terms), so the cost grows with the query's length, not with how many papers match it; a paper
-beyond the depth of a common term only misses that term's small share of its score.
+terms) to choose a pool of candidates, then scores the pool whole (every query term, through
+the postings' index by paper), so the cost grows with the query's length, not with how many
+papers match it. A paper outside the pool is one that none of the query's terms ranks among
+its IMPACT_DEPTH best: for a rare term that is every paper with it.
 
 Words and phrases reach SQL as parameters (lexemes, ``phraseto_tsquery`` text), never as
 syntax.
@@ -36,7 +38,8 @@ from .query import Query
 PAPER = connection.ops.quote_name(Paper._meta.db_table)
 BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
 K1, B = 1.2, 0.75  # BM25's usual constants
-IMPACT_DEPTH = 2000  # postings read per query term
+IMPACT_DEPTH = 6000  # postings read per query term
+POOL = 1000  # candidates scored whole
 CHUNK = 2000  # papers indexed per statement
 
 
@@ -88,12 +91,12 @@ def text_filters(q: Query) -> tuple[str, list[Any]]:
 
 
 def _lexemes(words: list[str]) -> list[str]:
-    """The index terms of ``words``: as the title and abstract are indexed (English stems) and
-    as the authors are (plain names)."""
+    """The index terms of ``words`` as title and abstract are indexed (English stems), which
+    also match most names (authors are indexed unstemmed); the unstemmed forms themselves
+    would match authors named like common words ("Model") at the IDF of a rare term."""
     rows = _fetch(
-        "SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('dailypapers_english', %s) || "
-        "to_tsvector('dailypapers_names', %s)) u",
-        [" ".join(words)] * 2,
+        "SELECT DISTINCT u.lexeme FROM unnest(to_tsvector('dailypapers_english', %s)) u",
+        [" ".join(words)],
     )
     return [lexeme for (lexeme,) in rows]
 
@@ -118,22 +121,25 @@ def ranked(q: Query, words: list[str], limit: int) -> list[tuple[int, float]]:
         bonus += " + CASE WHEN p.search_vector @@ phraseto_tsquery('dailypapers_english', %s) "
         bonus += "THEN %s ELSE 0 END"
         bonus_params += [" ".join(phrase), sum(weights.values()) / len(weights)]
-    pool, depth = max(4 * limit, 200), IMPACT_DEPTH
+    pool, depth = max(POOL, limit), IMPACT_DEPTH
     while True:
         rows = _fetch(
             f"WITH q (term_id, idf) AS (VALUES {values}), "
-            "best AS (SELECT top.paper_id, sum(q.idf * top.impact) AS score FROM q "
-            "CROSS JOIN LATERAL (SELECT paper_id, impact FROM search_posting s "
-            "WHERE s.term_id = q.term_id ORDER BY impact DESC LIMIT %s) top "
-            "GROUP BY top.paper_id ORDER BY score DESC LIMIT %s) "
-            f"SELECT p.id, best.score{bonus} AS score FROM best JOIN {PAPER} p ON p.id = "
-            f"best.paper_id WHERE {' AND '.join(where)} {extra} ORDER BY score DESC, p.id "
+            "best AS (SELECT top.paper_id FROM q CROSS JOIN LATERAL (SELECT paper_id, impact "
+            "FROM search_posting s WHERE s.term_id = q.term_id ORDER BY impact DESC LIMIT %s) "
+            "top GROUP BY top.paper_id ORDER BY sum(q.idf * top.impact) DESC LIMIT %s), "
+            # The pool's whole scores, with the terms beyond the depth of the first pass.
+            "exact AS (SELECT s.paper_id, sum(q.idf * s.impact) AS score FROM best "
+            "JOIN search_posting s ON s.paper_id = best.paper_id JOIN q ON q.term_id = s.term_id "
+            "GROUP BY s.paper_id) "
+            f"SELECT p.id, exact.score{bonus} AS score FROM exact JOIN {PAPER} p ON p.id = "
+            f"exact.paper_id WHERE {' AND '.join(where)} {extra} ORDER BY score DESC, p.id "
             "LIMIT %s",
             [*(x for item in weights.items() for x in item), depth, pool, *bonus_params,
              *params, *extra_params, limit],
         )  # fmt: skip
         # Filters can reject most of the pool: look deeper until enough pass, or all did.
-        if len(rows) >= limit or pool >= 64 * max(4 * limit, 200):
+        if len(rows) >= limit or pool >= 64 * max(POOL, limit):
             return [(pk, float(score)) for pk, score in rows]
         pool, depth = pool * 8, depth * 8
 

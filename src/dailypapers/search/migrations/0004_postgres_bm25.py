@@ -22,7 +22,8 @@ POSTGRES_FORWARD = [
     "impact real NOT NULL)",
     "CREATE INDEX search_posting_by_impact ON search_posting (term_id, impact DESC) "
     "INCLUDE (paper_id)",
-    "CREATE INDEX search_posting_paper ON search_posting (paper_id)",
+    # A paper's postings: to delete them, and to score a pool of candidates whole.
+    "CREATE INDEX search_posting_paper ON search_posting (paper_id, term_id) INCLUDE (impact)",
     "CREATE TABLE search_document (paper_id bigint PRIMARY KEY, length integer NOT NULL)",
     # plpgsql: one function for the three triggers.
     "CREATE FUNCTION search_note_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
