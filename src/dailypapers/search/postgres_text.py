@@ -39,7 +39,8 @@ PAPER = connection.ops.quote_name(Paper._meta.db_table)
 BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
 K1, B = 1.2, 0.75  # BM25's usual constants
 IMPACT_DEPTH = 6000  # postings read per query term
-POOL = 1000  # candidates scored whole
+POOL = 300  # candidates scored whole
+SEED_TERMS = 8  # the query's rarest terms choose the candidates
 CHUNK = 2000  # papers indexed per statement
 
 
@@ -113,7 +114,8 @@ def ranked(q: Query, words: list[str], limit: int) -> list[tuple[int, float]]:
         return []
     docs = _fetch("SELECT count(*) FROM search_document", [])[0][0]
     weights = {term: math.log(1 + (docs - df + 0.5) / (df + 0.5)) for term, df in terms}
-    values = ", ".join(["(%s, %s::real)"] * len(weights))
+    seeds = set(sorted(weights, key=weights.__getitem__, reverse=True)[:SEED_TERMS])
+    values = ", ".join(["(%s, %s::real, %s)"] * len(weights))
     extra, extra_params = text_filters(q)
     where, params = plain_filters(q)
     bonus, bonus_params = "", []
@@ -124,19 +126,21 @@ def ranked(q: Query, words: list[str], limit: int) -> list[tuple[int, float]]:
     pool, depth = max(POOL, limit), IMPACT_DEPTH
     while True:
         rows = _fetch(
-            f"WITH q (term_id, idf) AS (VALUES {values}), "
+            f"WITH q (term_id, idf, seed) AS (VALUES {values}), "
             "best AS (SELECT top.paper_id FROM q CROSS JOIN LATERAL (SELECT paper_id, impact "
             "FROM search_posting s WHERE s.term_id = q.term_id ORDER BY impact DESC LIMIT %s) "
-            "top GROUP BY top.paper_id ORDER BY sum(q.idf * top.impact) DESC LIMIT %s), "
+            "top WHERE q.seed GROUP BY top.paper_id ORDER BY sum(q.idf * top.impact) DESC "
+            "LIMIT %s), "
             # The pool's whole scores, with the terms beyond the depth of the first pass.
-            "exact AS (SELECT s.paper_id, sum(q.idf * s.impact) AS score FROM best "
-            "JOIN search_posting s ON s.paper_id = best.paper_id JOIN q ON q.term_id = s.term_id "
-            "GROUP BY s.paper_id) "
+            # Probed per candidate: a join here would read every posting of the terms.
+            "exact AS (SELECT best.paper_id, (SELECT sum(q.idf * s.impact) FROM q "
+            "JOIN search_posting s ON s.paper_id = best.paper_id AND s.term_id = q.term_id) "
+            "AS score FROM best) "
             f"SELECT p.id, exact.score{bonus} AS score FROM exact JOIN {PAPER} p ON p.id = "
             f"exact.paper_id WHERE {' AND '.join(where)} {extra} ORDER BY score DESC, p.id "
             "LIMIT %s",
-            [*(x for item in weights.items() for x in item), depth, pool, *bonus_params,
-             *params, *extra_params, limit],
+            [*(x for t, w in weights.items() for x in (t, w, t in seeds)), depth, pool,
+             *bonus_params, *params, *extra_params, limit],
         )  # fmt: skip
         # Filters can reject most of the pool: look deeper until enough pass, or all did.
         if len(rows) >= limit or pool >= 64 * max(POOL, limit):
