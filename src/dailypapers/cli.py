@@ -4,9 +4,18 @@ import os
 import sys
 
 
+def environment_defaults() -> None:
+    """What every process of the site runs with, unless the environment says otherwise."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    # One BLAS thread per process, set before NumPy loads: the web and worker processes
+    # already share the cores, and a vector scan waiting for a second busy core took 10x
+    # as long (bench/vector_index.py).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def setup() -> None:
     """Make Django usable from a script: the data folder prepared (see ``home``), apps loaded."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    environment_defaults()
     import django
 
     from dailypapers import home
@@ -16,7 +25,7 @@ def setup() -> None:
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+    environment_defaults()
     from django.core.management import execute_from_command_line
 
     from dailypapers import home

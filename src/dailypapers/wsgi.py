@@ -1,9 +1,10 @@
-import os
+from dailypapers.cli import environment_defaults
 
-from django.core.wsgi import get_wsgi_application
+environment_defaults()
 
-from dailypapers import home
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
+from dailypapers import home  # noqa: E402
+
 home.prepare()
 application = get_wsgi_application()
