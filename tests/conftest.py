@@ -89,7 +89,9 @@ def write_jsonl(tmp_path: Path):
 def empty_cache(request):
     """Tests use the site's real cache (rate-limit counters live there): a database table that
     each test's rollback empties, but that the flush after a transactional test does not."""
-    if {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db")
         from django.core.cache import cache
 
