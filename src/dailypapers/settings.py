@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma for counts
     "django_tasks",
     "django_tasks_db",
     "dailypapers",  # project-wide templates, static files and the `up` command

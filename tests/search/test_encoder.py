@@ -4,8 +4,12 @@ each: the int8 model, the float graph, and a build that may not import torch).""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -13,7 +17,13 @@ import numpy as np
 import pytest
 
 from dailypapers.search import build_model
-from dailypapers.search.encoder import BadSetting, Encoder, ModelUnavailable, paper_text
+from dailypapers.search.encoder import (
+    BadSetting,
+    Encoder,
+    ModelUnavailable,
+    open_session,
+    paper_text,
+)
 
 SENTENCES = [
     "Convolutional neural networks for image classification on ImageNet.",
@@ -109,14 +119,69 @@ def test_float_graph_matches_pytorch_model(float_dir: Path) -> None:
 
 
 def test_graph_is_fused(model_dir: Path) -> None:
-    # onnxruntime's BERT fusions recognised every layer of the graph bert_graph writes.
+    # onnxruntime's BERT fusions recognised every layer of the graph bert_graph writes, except
+    # residual Add + LayerNormalization, which the recipe leaves apart (build_model.fuse).
     import onnx
 
     graph = onnx.load(str(model_dir / "model.onnx"), load_external_data=False).graph
     ops = Counter(node.op_type for node in graph.node)
-    fused = ("QEmbedLayerNormalization", "QAttention", "SkipLayerNormalization", "BiasGelu")
+    fused = ("QEmbedLayerNormalization", "QAttention", "LayerNormalization", "BiasGelu")
     assert {op: ops[op] for op in fused} == dict(zip(fused, (1, 6, 12, 6), strict=True))
-    assert not {"Softmax", "Erf", "LayerNormalization"} & set(ops)
+    assert not {"Softmax", "Erf", "SkipLayerNormalization"} & set(ops)
+
+
+def test_onnxruntime_keeps_layer_norms_apart(model_dir: Path, tmp_path: Path) -> None:
+    # At load onnxruntime would fuse them into its slow SkipLayerNormalization kernel.
+    import onnx
+
+    open_session(model_dir / "model.onnx", 1, optimized_to=tmp_path / "run.onnx")
+    ops = Counter(node.op_type for node in onnx.load(str(tmp_path / "run.onnx")).graph.node)
+    assert ops["LayerNormalization"] == 12 and "SkipLayerNormalization" not in ops
+    assert ops["QAttention"] == 6
+
+
+def test_workers_compute_what_one_call_at_a_time_does(model_dir: Path, float_dir: Path) -> None:
+    texts = SENTENCES * 5 + ["Transformers " * 300]
+    for path, batch_size in ((model_dir, 32), (float_dir, 3)):
+        encoder = Encoder.load(path, threads=1)
+        alone = encoder.encode(texts, batch_size=batch_size)
+        together = encoder.encode(texts, batch_size=batch_size, workers=3)
+        np.testing.assert_allclose(together, alone, atol=1e-6)
+        assert encoder._sessions == 3  # one each: calls at once on one session contend
+    with pytest.raises(BadSetting, match="workers must be between 1 and 64, not 0"):
+        encoder.encode(texts, workers=0)
+
+
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler (KeyboardInterrupt) for the test: a worker run earlier in
+    this process may have left its own."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_interrupted_encode_stops_its_workers(model_dir: Path, python_sigint: None) -> None:
+    # Ctrl-C while the workers compute: the calls not started are dropped, the running ones
+    # end, and the KeyboardInterrupt goes on.
+    loaded = Encoder.load(model_dir, threads=1)
+    session, calls = loaded._session, []
+
+    class Interrupted:
+        def run(self, *args):
+            calls.append(1)
+            if len(calls) == 5:
+                os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.01)
+            return session.run(*args)
+
+    encoder = Encoder(
+        Interrupted(), loaded._tokenizer, loaded.meta, loaded.max_tokens, new_session=Interrupted
+    )
+    with pytest.raises(KeyboardInterrupt):
+        encoder.encode([f"text number {i}" for i in range(200)], workers=2)
+    assert len(calls) < 20
+    assert not [t for t in threading.enumerate() if t.name.startswith("encode")]
 
 
 def test_build_refuses_a_model_unlike_pytorch(

@@ -317,6 +317,14 @@ def test_search_page_says_when_keyword_only(client, corpus, settings):
     assert "Keyword matches only" in page and "<mark>Residual</mark> Learning" in page
 
 
+def test_search_page_says_how_far_a_backfill_got(client, corpus):
+    embedding.embed_missing(limit=4)  # the rest still to come: semantic search covers 4
+    page = client.get("/search", {"q": "residual"}).content.decode()
+    assert f"Semantic matches cover 4 of {len(CORPUS)} papers" in page
+    embedding.embed_missing()
+    assert "Semantic matches cover" not in client.get("/search", {"q": "residual"}).content.decode()
+
+
 def test_nonsense_finds_nothing(embedded):
     assert selectors.search("zxqv wpfk").ids == []
 

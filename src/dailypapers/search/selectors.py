@@ -63,6 +63,8 @@ class Results:
     exact: int | None = None  # the paper matched by id or title, listed first
     semantic: bool = False
     semantic_error: str | None = None
+    # While a backfill runs, how many papers the semantic list can find, of how many.
+    semantic_coverage: embedding.Progress | None = None
 
     def papers(self, start: int, stop: int) -> list[Paper]:
         """Rows for ``ids[start:stop]``, in order, with their votes (``feed.with_votes``);
@@ -95,6 +97,9 @@ def search(
         try:
             nearest = semantic_ranked(q, DEPTH)
             res.semantic = True
+            coverage = embedding.progress()
+            if coverage and coverage.embedded < coverage.total:
+                res.semantic_coverage = coverage
         except ModelUnavailable as exc:
             res.semantic_error = str(exc)
     res.ids = fuse(matches, nearest)
