@@ -20,7 +20,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -336,14 +336,18 @@ def run(
     all_text: bool = False,
     newest_first: bool = False,
     among: list[int] | None = None,
+    also: Sequence[Query] = (),
 ) -> list[tuple[int, float]]:
     """``(paper id, score)`` of the best ``limit`` matches of the ``text`` clauses (any of
     them, ranked by BM25; every one with ``all_text``) under ``where``; newest first with
-    ``newest_first``; only papers in ``among`` when given."""
+    ``newest_first``; only papers in ``among`` when given. ``also`` adds to a match's score
+    without making a paper match."""
     if all_text:
         clauses = [(Occur.Must, q) for q in text]
     else:  # at least one of them: beside the filters' Must, a bare Should would be optional
         clauses = [(Occur.Must, q)] if (q := _any(text)) is not None else []
+    if clauses:
+        clauses += [(Occur.Should, q) for q in also]
     clauses += [(Occur.Must, q) for q in where.must]
     clauses += [(Occur.MustNot, q) for q in where.must_not]
     if among is not None:
