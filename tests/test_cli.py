@@ -86,6 +86,7 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
             pytest.fail("dailypapers up did not start serving")
         assert status == 200 and "Why Language Models Hallucinate" in html
         assert get(base + "/papers/2509.04664")[0] == 200
+        assert get(base + "/search?q=hallucinate")[0] == 200  # loads onnxruntime, tantivy
         assert get(base + "/static/vendor/katex/katex.min.js")[0] == 200
         status, html = get(base + "/papers/date/2025-02-30")
         assert status == 404 and "is not a valid date" in html  # DEBUG is off by default
@@ -97,13 +98,26 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
             time.sleep(0.1)
     finally:
         server.terminate()
-        out = server.communicate(timeout=30)[0]
+        stopping = time.monotonic()
+        out = server.communicate(timeout=60)[0]
+    # Workers forked from a master holding onnxruntime's native thread hung as they exited,
+    # until gunicorn killed them after its 30 s graceful timeout.
+    assert time.monotonic() - stopping < 20, out[-2000:]
+    assert "terminate called" not in out and "SIGABRT" not in out and "SIGKILL" not in out
     assert f"dailypapers on http://127.0.0.1:{port}/" in out
     # a new site: up says what runs at once, the first harvest included; the scheduler does it
     assert "Running scheduled jobs missed so far: fetch-new, harvest-oai (a first OAI-PMH " in out
     assert "the last 30 days" in out
     for job in settings.DAILYPAPERS_SCHEDULE:
         assert f"enqueued {job}" in out
+
+
+def test_the_app_loads_no_native_search_library(home):
+    # Loaded only by the process that searches: see search/vectors.py, _usearch.
+    code = "import sys; from dailypapers.cli import setup; setup(); "
+    code += "print(sorted({'onnxruntime', 'usearch'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], env=home, capture_output=True, text=True)
+    assert loaded.returncode == 0 and loaded.stdout.strip() == "[]", loaded.stderr
 
 
 def test_import_reports_bad_usage_clearly(home):

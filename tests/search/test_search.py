@@ -378,7 +378,8 @@ def test_every_match_is_ranked_not_only_the_newest(corpus):
 def test_the_vector_index_and_the_model_load_in_either_order(tmp_path, settings):
     code = (
         "from dailypapers.cli import setup; setup()\n"
-        "from dailypapers.search import vectors\n"  # usearch first: the package guards it
+        "from dailypapers.search import vectors\n"
+        "vectors._usearch()(ndim=4)\n"  # an HNSW graph before any model: _usearch guards it
         "from dailypapers.search.encoder import Encoder\n"
         f"print(Encoder.load({str(settings.DAILYPAPERS_MODEL_DIR)!r}).encode(['ok']).shape)"
     )

@@ -78,13 +78,14 @@ def graph(monkeypatch):
 def index_searches(monkeypatch):
     """Counts the HNSW searches (SQLite)."""
     calls = []
-    search = vectors.Index.search
+    index = vectors._usearch()
+    search = index.search
 
     def counted(self, *args, **kwargs):
         calls.append(args)
         return search(self, *args, **kwargs)
 
-    monkeypatch.setattr(vectors.Index, "search", counted)
+    monkeypatch.setattr(index, "search", counted)
     return calls
 
 

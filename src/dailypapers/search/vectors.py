@@ -35,13 +35,16 @@ import time
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from usearch.index import Index
 
 from .models import DIM, Embedding, to_db
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 TABLE = Embedding._meta.db_table
 
@@ -188,7 +191,7 @@ class Generation:
             self.delta_ids, self.delta_vectors = _load_rows(directory)
             if meta["hnsw"]:
                 path = str(self.base_dir / "hnsw.usearch")
-                self.index = Index.restore(path, view=True, expansion_search=EXPANSION_SEARCH)
+                self.index = _usearch().restore(path, view=True, expansion_search=EXPANSION_SEARCH)
                 if self.index is None:
                     raise ValueError(f"not a usearch index: {path}")
         dead = directory / "dead.npy" if directory is not None else None
@@ -468,9 +471,20 @@ def _write_rows(directory: Path, model: str, ids: np.ndarray, whole: bool = Fals
         array.flush()
 
 
+def _usearch() -> type[Index]:
+    """usearch's Index, imported on first use, after onnxruntime: the other way round,
+    onnxruntime's native library crashes the process as it loads (usearch 2.26.6, onnxruntime
+    1.32.0). Neither is imported with the app: a process that forks workers (gunicorn's
+    master) must not hold onnxruntime's native thread, or every worker hangs as it exits."""
+    import onnxruntime  # noqa: F401
+    from usearch.index import Index
+
+    return Index
+
+
 def _build_index(directory: Path) -> None:
     vectors = np.load(directory / "vectors.npy", mmap_mode="r")
-    index = Index(
+    index = _usearch()(
         ndim=DIM,
         metric="cos",
         dtype=INDEX_DTYPE,
