@@ -41,15 +41,16 @@ def ranked(q: Query, limit: int) -> list[tuple[int, float]]:
     phrases, ranked by BM25 (rarer words, and more of them, count more), under q's filters."""
     if not q.has_text:
         return []
-    if _postgres():
-        return postgres_text.ranked(q, _words(q), limit)
     # Stop words do not make a paper match, but they add their (small) BM25 to the papers
     # that match: the ties they break are what a half-remembered sentence hinges on
     # (bench/known_item.py: MRR@10 0.973 -> 0.978 on 237k arXiv papers, sentences; keyword
     # queries the same; p50 2 -> 4 ms).
-    content = set(_words(q))
-    extra = [tv.word_clause(w) for w in dict.fromkeys(q.words) if w not in content]
-    return tv.run(_text_clauses(q), _conditions(q), limit, also=[c for c in extra if c])
+    content = _words(q)
+    stops = [w for w in dict.fromkeys(q.words) if w not in set(content)]
+    if _postgres():
+        return postgres_text.ranked(q, content, limit, also=stops)
+    extra = [c for w in stops if (c := tv.word_clause(w)) is not None]
+    return tv.run(_text_clauses(q), _conditions(q), limit, also=extra)
 
 
 def newest(q: Query, limit: int) -> list[int]:

@@ -12,7 +12,9 @@ worker from the papers changed (``sync``, like the tantivy index on SQLite):
     impact = tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / mean length))
 
 with ``tf`` the term's occurrences in title, abstract and authors together (one text, as on
-SQLite: see tantivy_index, where weighting the title lost on known-item queries). A query
+SQLite: see tantivy_index, where weighting the title lost on known-item queries). The stop
+words that search_vector drops are indexed too, under STOP_PREFIX: as on SQLite they add to
+the score of a paper that matches on other words, but never make one match. A query
 reads, for each term, its IMPACT_DEPTH best postings (every posting of all but the commonest
 terms) to choose a pool of candidates, then scores the pool whole (every query term, through
 the postings' index by paper), so the cost grows with the query's length, not with how many
@@ -33,7 +35,7 @@ from django.db import connection, transaction
 
 from dailypapers.papers.models import Paper
 
-from .query import Query
+from .query import STOP_WORDS, Query
 
 PAPER = connection.ops.quote_name(Paper._meta.db_table)
 BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
@@ -41,6 +43,10 @@ K1, B = 1.2, 0.75  # BM25's usual constants
 IMPACT_DEPTH = 6000  # postings read per query term
 POOL = 300  # candidates scored whole
 SEED_TERMS = 8  # the query's rarest terms choose the candidates
+# Stop words are indexed apart from the text search configuration (which drops them) under
+# this prefix, so that none is ever confused with an English stem.
+STOP_PREFIX = "~"
+STOP_LIST = sorted(STOP_WORDS)
 CHUNK = 2000  # papers indexed per statement
 
 
@@ -102,19 +108,28 @@ def _lexemes(words: list[str]) -> list[str]:
     return [lexeme for (lexeme,) in rows]
 
 
-def ranked(q: Query, words: list[str], limit: int) -> list[tuple[int, float]]:
+def ranked(
+    q: Query, words: list[str], limit: int, also: Sequence[str] = ()
+) -> list[tuple[int, float]]:
     """``(paper id, BM25)`` of the best ``limit`` papers with any of ``words`` or q's phrases,
-    under q's filters (a phrase adds its words' weight to the papers that have it whole)."""
+    under q's filters (a phrase adds its words' weight to the papers that have it whole).
+    The stop words in ``also`` add to a match's score without making a paper match."""
     phrase_words = [w for phrase in q.phrases for w in phrase]
+    matching = _lexemes(words + phrase_words)
+    stops = {STOP_PREFIX + w for w in [*words, *also] if w in STOP_WORDS}
+    if not matching:  # nothing but stop words: they are the query
+        matching, stops = list(stops), set()
     terms = _fetch(
-        "SELECT t.id, t.docs FROM search_term t WHERE t.term = ANY(%s) AND t.docs > 0",
-        [_lexemes(words + phrase_words)],
+        "SELECT t.id, t.docs, t.term = ANY(%s) FROM search_term t "
+        "WHERE t.term = ANY(%s) AND t.docs > 0",
+        [matching, [*matching, *stops]],
     )
-    if not terms:
-        return []
     docs = _fetch("SELECT count(*) FROM search_document", [])[0][0]
-    weights = {term: math.log(1 + (docs - df + 0.5) / (df + 0.5)) for term, df in terms}
-    seeds = set(sorted(weights, key=weights.__getitem__, reverse=True)[:SEED_TERMS])
+    weights = {term: math.log(1 + (docs - df + 0.5) / (df + 0.5)) for term, df, _ in terms}
+    matches = [term for term, _, match in terms if match]
+    if not matches:
+        return []
+    seeds = set(sorted(matches, key=weights.__getitem__, reverse=True)[:SEED_TERMS])
     values = ", ".join(["(%s, %s::real, %s)"] * len(weights))
     extra, extra_params = text_filters(q)
     where, params = plain_filters(q)
@@ -214,19 +229,29 @@ def rebuild() -> int:
         return cursor.fetchone()[0]
 
 
+# A paper's terms and their counts (``lexeme``, ``tf``): the lexemes of its search_vector and,
+# prefixed, the stop words of its title and abstract. Takes STOP_PREFIX and STOP_LIST.
+TERMS_OF_P = (
+    "(SELECT u.lexeme, cardinality(u.positions) AS tf FROM unnest(p.search_vector) u "
+    "UNION ALL SELECT %s || s.lexeme, cardinality(s.positions) "
+    "FROM unnest(to_tsvector('simple', p.title || ' ' || p.abstract)) s "
+    "WHERE s.lexeme = ANY(%s))"
+)
+
+
 def _add(cursor: Any, where: str, params: list[Any]) -> None:
     """Postings, terms and document rows for the visible papers ``where`` selects."""
+    stops = [STOP_PREFIX, STOP_LIST]
     cursor.execute(
         "INSERT INTO search_document (paper_id, length) SELECT p.id, "
-        "(SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(p.search_vector) u) "
+        f"(SELECT coalesce(sum(w.tf), 0) FROM {TERMS_OF_P} w) "
         f"FROM {PAPER} p WHERE NOT p.hidden AND {where}",
-        params,
+        [*stops, *params],
     )
     cursor.execute(
-        "INSERT INTO search_term (term) SELECT DISTINCT u.lexeme "
-        f"FROM {PAPER} p, unnest(p.search_vector) u "
-        f"WHERE NOT p.hidden AND {where} ON CONFLICT (term) DO NOTHING",
-        params,
+        f"INSERT INTO search_term (term) SELECT DISTINCT w.lexeme FROM {PAPER} p, "
+        f"LATERAL {TERMS_OF_P} w WHERE NOT p.hidden AND {where} ON CONFLICT (term) DO NOTHING",
+        [*stops, *params],
     )
     cursor.execute("SELECT coalesce(avg(length), 1) FROM search_document")
     mean_length = float(cursor.fetchone()[0]) or 1.0
@@ -234,10 +259,9 @@ def _add(cursor: Any, where: str, params: list[Any]) -> None:
         "WITH added AS (INSERT INTO search_posting (term_id, paper_id, impact) "
         "SELECT t.id, p.id, (w.tf * %s / (w.tf + %s * (1 - %s + %s * d.length / %s)))::real "
         f"FROM {PAPER} p JOIN search_document d ON d.paper_id = p.id, "
-        "LATERAL (SELECT u.lexeme, cardinality(u.positions) AS tf "
-        "FROM unnest(p.search_vector) u) w JOIN search_term t ON t.term = w.lexeme "
+        f"LATERAL {TERMS_OF_P} w JOIN search_term t ON t.term = w.lexeme "
         f"WHERE NOT p.hidden AND {where} RETURNING term_id) "
         "UPDATE search_term t SET docs = t.docs + a.n FROM "
         "(SELECT term_id, count(*) AS n FROM added GROUP BY term_id) a WHERE t.id = a.term_id",
-        [K1 + 1, K1, B, B, mean_length, *params],
+        [K1 + 1, K1, B, B, mean_length, *stops, *params],
     )
