@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connection
 
 from dailypapers.papers.models import Paper
 from dailypapers.search import embedding, keyword_index, lexical, selectors, vectors
@@ -208,6 +209,12 @@ def test_the_worker_indexes_an_import_and_drops_what_is_deleted_or_hidden(write_
 def test_reindex_builds_the_index_from_the_table(corpus):
     assert run_command("reindex")[0].strip() == f"indexed {len(CORPUS)} papers"
     assert find("residual") == ["1512.03385"]
+    if connection.vendor == "postgresql":  # vacuumed, for index-only scans of the postings
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = %s", ["search_posting"]
+            )
+            assert cursor.fetchone()[0] is not None
     factories.paper("2501.00077", title="Residual flows")  # queued for the next sync
     run_command("reindex")
     assert keyword_index.pending() == 0 and set(find("residual")) == {"1512.03385", "2501.00077"}

@@ -44,8 +44,8 @@ IMPACT_DEPTH = 6000  # postings read per query term
 POOL = 300  # candidates scored whole
 SEED_TERMS = 8  # the query's rarest terms choose the candidates
 # Stop words are indexed apart from the text search configuration (which drops them) under
-# this prefix, so that none is ever confused with an English stem.
-STOP_PREFIX = "~"
+# this prefix: no lexeme of PostgreSQL's parser holds a space ("~" starts some: "~2").
+STOP_PREFIX = " "
 STOP_LIST = sorted(STOP_WORDS)
 CHUNK = 2000  # papers indexed per statement
 
@@ -224,9 +224,14 @@ def rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE search_posting, search_document, search_term")
         _add(cursor, "TRUE", [])
-        cursor.execute("ANALYZE search_posting")
         cursor.execute("SELECT count(*) FROM search_document")
-        return cursor.fetchone()[0]
+        count = cursor.fetchone()[0]
+    if not connection.in_atomic_block:  # VACUUM cannot run inside a transaction
+        # The visibility map lets the postings' covering indexes answer without the table:
+        # queries right after a rebuild would otherwise read the table for every posting.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) search_posting, search_document, search_term")
+    return count
 
 
 # A paper's terms and their counts (``lexeme``, ``tf``): the lexemes of its search_vector and,
