@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from dailypapers.papers.models import Paper
-from dailypapers.search import embedding, keyword_index, lexical, selectors, vectors
+from dailypapers.search import embedding, keyword_index, lexical, postgres_text, selectors, vectors
 from dailypapers.search.encoder import Encoder, ModelUnavailable
 from dailypapers.search.query import parse_query
 from tests import factories
@@ -262,6 +262,23 @@ def test_stop_words_break_ties_but_match_nothing(db):
     assert found == [remembered.arxiv_id, "2001.00002"]  # the shorter text, first without them
     assert lex("the rest") == ["2001.00003"]  # "the" alone does not make a paper match
     assert lex("here we are") == ["2001.00003", remembered.arxiv_id]  # only stop words: they count
+
+
+@pytest.mark.parametrize("probes", [50_000, 1])  # PostgreSQL: scored whole, or pooled
+def test_an_authors_papers_by_the_words(db, probes, monkeypatch):
+    monkeypatch.setattr(postgres_text, "PROBES", probes)
+    wang = ["Wei Wang", "Ana Li"]
+    few = factories.paper(
+        "2001.00011", title="Graph learning", abstract="On the graph.", authors=wang
+    )
+    many = factories.paper("2001.00012", title="Graph graph", abstract="Graph graph.", authors=wang)
+    factories.paper("2001.00013", title="Protein folding", abstract="On the fold.", authors=wang)
+    factories.paper("2001.00014", title="Graph graph graph", abstract="Graph.", authors=["Ana Li"])
+    assert lex("author:wang graph") == [many.arxiv_id, few.arxiv_id]
+    # "the" lifts the paper that has it, and does not bring in the one without "graph"
+    assert lex("author:wang the graph") == [few.arxiv_id, many.arxiv_id]
+    assert lex("author:wang folding") == ["2001.00013"]
+    assert lex("author:wang nothing") == []
 
 
 def test_sorts(embedded):

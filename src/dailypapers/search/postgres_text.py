@@ -43,6 +43,7 @@ K1, B = 1.2, 0.75  # BM25's usual constants
 IMPACT_DEPTH = 6000  # postings read per query term
 POOL = 300  # candidates scored whole
 SEED_TERMS = 8  # the query's rarest terms choose the candidates
+PROBES = 50_000  # postings probed, at most, to score the papers of a query's authors whole
 # Stop words are indexed apart from the text search configuration (which drops them) under
 # this prefix: no lexeme of PostgreSQL's parser holds a space ("~" starts some: "~2").
 STOP_PREFIX = " "
@@ -88,9 +89,11 @@ def text_filters(q: Query) -> tuple[str, list[Any]]:
     """Conditions for q's authors and exclusions (they need the text index)."""
     sql, params = "", []
     for author in q.authors:
-        # Weight C holds the authors; \w+ words need no escaping inside quotes.
-        sql += " AND p.search_vector @@ to_tsquery('dailypapers_names', %s)"
-        params.append(" & ".join(f"'{w}':C" for w in author))
+        # The authors as search_vector holds them (weight C), from their own index (search.0005);
+        # \w+ words need no escaping inside quotes.
+        sql += " AND to_tsvector('dailypapers_names', p.authors::text) @@ "
+        sql += "to_tsquery('dailypapers_names', %s)"
+        params.append(" & ".join(f"'{w}'" for w in author))
     for phrase in q.exclude:
         sql += " AND NOT p.search_vector @@ phraseto_tsquery('dailypapers_english', %s)"
         params.append(" ".join(phrase))
@@ -130,7 +133,8 @@ def ranked(
     if not matches:
         return []
     seeds = set(sorted(matches, key=weights.__getitem__, reverse=True)[:SEED_TERMS])
-    values = ", ".join(["(%s, %s::real, %s)"] * len(weights))
+    values = ", ".join(["(%s, %s::real, %s, %s)"] * len(weights))
+    terms_params = [x for t, w in weights.items() for x in (t, w, t in seeds, t in matches)]
     extra, extra_params = text_filters(q)
     where, params = plain_filters(q)
     bonus, bonus_params = "", []
@@ -138,24 +142,38 @@ def ranked(
         bonus += " + CASE WHEN p.search_vector @@ phraseto_tsquery('dailypapers_english', %s) "
         bonus += "THEN %s ELSE 0 END"
         bonus_params += [" ".join(phrase), sum(weights.values()) / len(weights)]
+    with_terms = f"WITH q (term_id, idf, seed, match) AS (VALUES {values}), "
+    # The candidates' whole scores, every query term probed per candidate (a join here would
+    # read every posting of the terms); a candidate must have a term that matches.
+    scored = (
+        "exact AS (SELECT best.paper_id, x.score, x.matched FROM best CROSS JOIN LATERAL "
+        "(SELECT sum(q.idf * s.impact) AS score, bool_or(q.match) AS matched FROM q "
+        "JOIN search_posting s ON s.paper_id = best.paper_id AND s.term_id = q.term_id) x) "
+        f"SELECT p.id, exact.score{bonus} AS score FROM exact JOIN {PAPER} p ON p.id = "
+        "exact.paper_id WHERE exact.matched AND "
+    )
+    if q.authors:
+        # An author's papers are usually few enough to score whole: found by the names'
+        # index, they beat drawing ever larger pools until enough are the author's.
+        most = PROBES // len(weights)
+        narrow = filtered(q, None, most + 1)
+        if len(narrow) <= most:
+            rows = _fetch(
+                with_terms + "best AS (SELECT unnest(%s::bigint[]) AS paper_id), " + scored
+                + "TRUE ORDER BY score DESC, p.id LIMIT %s",
+                [*terms_params, narrow, *bonus_params, limit],
+            )  # fmt: skip
+            return [(pk, float(score)) for pk, score in rows]
     pool, depth = max(POOL, limit), IMPACT_DEPTH
     while True:
         rows = _fetch(
-            f"WITH q (term_id, idf, seed) AS (VALUES {values}), "
+            with_terms +
             "best AS (SELECT top.paper_id FROM q CROSS JOIN LATERAL (SELECT paper_id, impact "
             "FROM search_posting s WHERE s.term_id = q.term_id ORDER BY impact DESC LIMIT %s) "
             "top WHERE q.seed GROUP BY top.paper_id ORDER BY sum(q.idf * top.impact) DESC "
-            "LIMIT %s), "
-            # The pool's whole scores, with the terms beyond the depth of the first pass.
-            # Probed per candidate: a join here would read every posting of the terms.
-            "exact AS (SELECT best.paper_id, (SELECT sum(q.idf * s.impact) FROM q "
-            "JOIN search_posting s ON s.paper_id = best.paper_id AND s.term_id = q.term_id) "
-            "AS score FROM best) "
-            f"SELECT p.id, exact.score{bonus} AS score FROM exact JOIN {PAPER} p ON p.id = "
-            f"exact.paper_id WHERE {' AND '.join(where)} {extra} ORDER BY score DESC, p.id "
-            "LIMIT %s",
-            [*(x for t, w in weights.items() for x in (t, w, t in seeds)), depth, pool,
-             *bonus_params, *params, *extra_params, limit],
+            "LIMIT %s), " + scored +
+            f"{' AND '.join(where)} {extra} ORDER BY score DESC, p.id LIMIT %s",
+            [*terms_params, depth, pool, *bonus_params, *params, *extra_params, limit],
         )  # fmt: skip
         # Filters can reject most of the pool: look deeper until enough pass, or all did.
         if len(rows) >= limit or pool >= 64 * max(POOL, limit):
