@@ -206,6 +206,18 @@ def test_the_worker_indexes_an_import_and_drops_what_is_deleted_or_hidden(write_
     assert find("monosemantic") == [] and keyword_index.pending() == 0
 
 
+def test_a_moderators_hide_asks_the_worker_once(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from dailypapers.papers import services as paper_services
+
+    paper = factories.paper("2001.00021")
+    DBTaskResult.objects.all().delete()
+    paper_services.set_hidden(paper, True)
+    tasks = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert tasks == ["dailypapers.search.tasks.embed_new", "dailypapers.search.tasks.index_papers"]
+
+
 def test_reindex_builds_the_index_from_the_table(corpus):
     assert run_command("reindex")[0].strip() == f"indexed {len(CORPUS)} papers"
     assert find("residual") == ["1512.03385"]

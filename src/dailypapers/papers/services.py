@@ -12,10 +12,10 @@ from .signals import papers_changed
 
 
 def set_hidden(paper: Paper, hidden: bool) -> None:
-    """Hide a paper from feeds and search (or show it again)."""
+    """Hide a paper from feeds and search (or show it again). Saved through the ORM, so the
+    apps that follow papers hear of it from post_save."""
     paper.hidden = hidden
     paper.save(update_fields=["hidden"])
-    _changed()
 
 
 def hide_deleted(arxiv_ids: Iterable[str]) -> int:
@@ -25,10 +25,6 @@ def hide_deleted(arxiv_ids: Iterable[str]) -> int:
     count = Paper.objects.filter(arxiv_id__in=ids, deleted_at__isnull=True).update(
         hidden=True, deleted_at=timezone.now()
     )
-    if count:
-        _changed()
+    if count:  # an update() sends no post_save
+        transaction.on_commit(lambda: papers_changed.send(sender=Paper))
     return count
-
-
-def _changed() -> None:
-    transaction.on_commit(lambda: papers_changed.send(sender=Paper))
