@@ -4,8 +4,8 @@
 * SQLite, the embedded default: tantivy (``tantivy_index``), BM25 over every match.
 * PostgreSQL: its own full text (``postgres_text``), so every web process sees one index.
 
-Stop words take no part in matching (PostgreSQL's configuration drops them itself); a query
-of stop words only keeps them.
+Stop words never make a paper match, but add to the score of one that matches on other
+words (``ranked``); a query of stop words only matches on them.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The paper table's generated ``search_vector`` (title weight A and abstract B stemmed as
 English, authors C as plain names, accents folded; migration ``search.0001``), with its GIN
-index, answers the filters (authors, exclusions, phrases) and the all-words date order.
+index, answers exclusions, phrases and the all-words date order; authors, categories and
+dates have indexes of their own (``search.0005``).
 
 Relevance is BM25 over an inverted index in tables (migration ``search.0004``), kept by the
 worker from the papers changed (``sync``, like the tantivy index on SQLite):
@@ -19,7 +20,8 @@ reads, for each term, its IMPACT_DEPTH best postings (every posting of all but t
 terms) to choose a pool of candidates, then scores the pool whole (every query term, through
 the postings' index by paper), so the cost grows with the query's length, not with how many
 papers match it. A paper outside the pool is one that none of the query's terms ranks among
-its IMPACT_DEPTH best: for a rare term that is every paper with it.
+its IMPACT_DEPTH best: for a rare term that is every paper with it. Under an ``author:``
+filter the candidates are the author's papers instead, when few enough (PROBES).
 
 Words and phrases reach SQL as parameters (lexemes, ``phraseto_tsquery`` text), never as
 syntax.
