@@ -108,14 +108,11 @@ def embed_sample(real: int) -> None:
     from dailypapers.cli import setup
 
     setup()
-    from django.db import connection
-    from django.utils import timezone
     from vector_index import synthetic
 
     from dailypapers.papers.models import Paper
     from dailypapers.search import embedding, vectors
     from dailypapers.search.encoder import paper_text
-    from dailypapers.search.models import Embedding, to_db
 
     rng = np.random.default_rng(7)
     ids = np.array(Paper.objects.order_by("id").values_list("id", flat=True))
@@ -127,17 +124,8 @@ def embed_sample(real: int) -> None:
     matrix = encoder.encode([paper_text(t, a) for _, t, a in rows])
     others = [pk for pk in ids.tolist() if pk not in chosen]
     stand_in = synthetic(matrix, len(others), rng)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        for pks, vecs in ((real_ids, matrix), (others, stand_in)):
-            cursor.executemany(
-                f"INSERT INTO {Embedding._meta.db_table} (paper_id, model, vector, embedded_at) "
-                "VALUES (%s, %s, %s, %s)",
-                [
-                    (pk, encoder.name, to_db(v, "sqlite"), now)
-                    for pk, v in zip(pks, vecs, strict=True)
-                ],
-            )
+    embedding.store(encoder.name, real_ids, matrix)
+    embedding.store(encoder.name, others, stand_in)
     log(f"publishing {vectors.publish(encoder.name)} vectors...")
 
 

@@ -132,7 +132,7 @@ def embed_missing(
         last = rows[-1][0]
         texts = [paper_text(title, abstract) for _, title, abstract in rows]
         matrix = enc.encode(texts, workers=workers)
-        _store(enc.name, [pk for pk, _, _ in rows], matrix)
+        store(enc.name, [pk for pk, _, _ in rows], matrix)
         done += len(rows)
         _save_progress(min(embedded + done, total), total)
         if progress:
@@ -142,7 +142,8 @@ def embed_missing(
     return done
 
 
-def _store(model: str, ids: list[int], matrix: np.ndarray) -> None:
+def store(model: str, ids: list[int], matrix: np.ndarray) -> None:
+    """Save ``matrix`` as the papers' embeddings from ``model``, computed now (replacing any)."""
     vendor = connection.vendor
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
