@@ -140,6 +140,7 @@ def _query_vector(text: str) -> np.ndarray:
 def semantic_ranked(q: Query, limit: int) -> list[tuple[int, float]]:
     """``(paper id, cosine)`` of the visible papers nearest to the query's text that pass its
     filters, nearest first, down to MIN_SIMILARITY."""
+    embedding.encoder()  # ModelUnavailable when off or missing, even for a query seen before
     vector = _query_vector(q.semantic_text)
     if vectors.is_empty():
         raise ModelUnavailable("no paper is embedded yet; run `dailypapers embed`")
