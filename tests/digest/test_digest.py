@@ -248,3 +248,15 @@ def test_rows_of_dead_or_timed_out_runs_are_taken_over_but_not_a_live_runs(smtp,
     assert smtp.to("dead@example.org")[0]["Message-ID"] == "<dead@example.org>"  # the same id
     taken = Delivery.objects.get(subscriber__email="stale@example.org")
     assert (taken.status, taken.attempts) == ("sent", 2)
+
+
+def test_plain_text_digest_shows_tex_as_unicode(smtp):
+    tex = paper(
+        "2509.00042", title="$\\alpha$-divergence bounds", abstract="Rates of $O(\\sqrt{n})$."
+    )
+    feature(tex, MON, upvotes=5)
+    subscriber("reader@example.org")
+    send()
+    text = smtp.messages[0].get_body(("plain",)).get_content()
+    assert "α-divergence bounds" in text and "O(√(n))" in text
+    assert "$" not in text

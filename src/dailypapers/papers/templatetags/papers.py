@@ -1,6 +1,6 @@
 from django import template
 
-from dailypapers.papers import categories
+from dailypapers.papers import categories, tex
 
 register = template.Library()
 
@@ -16,3 +16,9 @@ def first_authors(authors: list[str], limit: int = 5) -> str:
     if len(authors) <= limit:
         return ", ".join(authors)
     return f"{', '.join(authors[:limit])} et al. ({len(authors) - limit} more)"
+
+
+@register.filter
+def tex_text(text: str) -> str:
+    """TeX as readable Unicode, for plain text (mail) where nothing renders it."""
+    return tex.to_unicode(text)
