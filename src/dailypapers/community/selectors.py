@@ -28,6 +28,17 @@ def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
     return {row["paper_id"]: row["n"] for row in rows}
 
 
+def comment_counts(paper_ids: Iterable[int]) -> dict[int, int]:
+    """Comments per paper, replies included, that are not hidden and not by a banned member."""
+    rows = (
+        _visible_comments()
+        .filter(paper_id__in=list(paper_ids))
+        .values("paper_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["paper_id"]: row["n"] for row in rows}
+
+
 def voted_by(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     """Which of the papers ``user`` has upvoted."""
     if not user.is_authenticated:
@@ -57,12 +68,7 @@ def can_participate(user: Viewer) -> bool:
 
 def comments_for(paper: Paper) -> list[Comment]:
     """Visible top-level comments, oldest first, each with ``visible_replies``."""
-    visible = (
-        Comment.objects.filter(paper=paper, hidden=False)
-        .exclude(user__member__banned=True)
-        .select_related("user")
-        .order_by("created_at")
-    )
+    visible = _visible_comments().filter(paper=paper).select_related("user").order_by("created_at")
     top: list[Comment] = []
     replies: dict[int, list[Comment]] = {}
     for c in visible:
@@ -73,6 +79,16 @@ def comments_for(paper: Paper) -> list[Comment]:
     for c in top:
         c.visible_replies = replies.get(c.pk, [])
     return top
+
+
+def visible_comment(pk: int) -> Comment | None:
+    """The comment with this id, if it is shown."""
+    return _visible_comments().filter(pk=pk).first()
+
+
+def _visible_comments():
+    """Comments shown: not hidden by a moderator, not by a banned member."""
+    return Comment.objects.filter(hidden=False).exclude(user__member__banned=True)
 
 
 def profile(username: str) -> dict[str, Any] | None:

@@ -51,12 +51,21 @@ def vote_totals(pks: Sequence[int]) -> dict[int, int]:
 
 
 def listing(
-    start: dt.date, end: dt.date, sort: str = DEFAULT_SORT, now: dt.datetime | None = None
+    start: dt.date,
+    end: dt.date,
+    sort: str = DEFAULT_SORT,
+    now: dt.datetime | None = None,
+    submitter: str | None = None,
 ) -> QuerySet[Paper]:
-    """The visible papers featured in ``[start, end]`` in ``sort`` order, one row each, with
-    the votes of :func:`with_votes`, ``last_featured_at``, ``num_comments`` (imported, the
-    best in the period) and ``trending``. Ordered, counted and sliced by the database."""
-    featured = papers.visible().filter(featured__day__range=(start, end))
+    """The visible papers featured in ``[start, end]`` (by the member named ``submitter``, when
+    given) in ``sort`` order, one row each, with the votes of :func:`with_votes`,
+    ``last_featured_at``, ``num_comments`` (imported, the best in the period) and ``trending``.
+    Ordered, counted and sliced by the database."""
+    # One filter() call, so that the day and the submitter are those of the same featuring.
+    which: dict[str, object] = {"featured__day__range": (start, end)}
+    if submitter is not None:
+        which["featured__submitted_by__username"] = submitter
+    featured = papers.visible().filter(**which)
     rows = with_votes(
         featured.annotate(
             last_featured_at=Max("featured__featured_at"),
@@ -75,6 +84,11 @@ def latest_day() -> dt.date | None:
     return _visible().aggregate(day=Max("day"))["day"]
 
 
+def featured_days() -> list[dt.date]:
+    """Every day with a visible featured paper, newest first."""
+    return list(_visible().values_list("day", flat=True).distinct().order_by("-day"))
+
+
 def neighbour_days(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
     """The nearest days with featured papers before ``start`` and after ``end``."""
     before = _visible().filter(day__lt=start).aggregate(d=Max("day"))["d"]
@@ -85,6 +99,15 @@ def neighbour_days(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.dat
 def featured_history(paper: Paper) -> QuerySet[Featured]:
     """When a paper was featured, newest first, with the counts of each featuring."""
     return Featured.objects.filter(paper=paper).select_related("submitted_by").order_by("-day")
+
+
+def featurings(paper_ids: Sequence[int]) -> dict[int, list[Featured]]:
+    """Every featuring of these papers, newest first, with the member who submitted it."""
+    rows = Featured.objects.filter(paper_id__in=list(paper_ids)).select_related("submitted_by")
+    found: dict[int, list[Featured]] = {}
+    for f in rows.order_by("-featured_at"):
+        found.setdefault(f.paper_id, []).append(f)
+    return found
 
 
 def first_featured(paper: Paper) -> dt.date | None:

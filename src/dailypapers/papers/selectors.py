@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Paper
 
@@ -34,3 +34,26 @@ def in_order(pks: Sequence[int], papers: QuerySet[Paper] | None = None) -> list[
 def announced_between(start: dt.date, end: dt.date) -> QuerySet[Paper]:
     """Visible papers first announced in ``[start, end]``, newest first."""
     return visible().filter(announced__range=(start, end)).order_by("-announced", "arxiv_id")
+
+
+def newest_first(
+    after: tuple[dt.datetime | None, int] | None,
+    limit: int,
+    among: QuerySet[Paper] | None = None,
+) -> list[Paper]:
+    """Up to ``limit`` papers of ``among`` (default: the visible ones) by submission date,
+    newest first, then those without a date (by id), continuing past the paper ``after`` =
+    ``(published, pk)``: every paper once, however the corpus changes between pages (keyset
+    paging, on the ``published`` index)."""
+    base = visible() if among is None else among
+    dated = base.filter(published__isnull=False).order_by("-published", "-pk")
+    undated = base.filter(published__isnull=True).order_by("-pk")
+    if after is not None and after[0] is not None:
+        published, pk = after
+        dated = dated.filter(Q(published__lt=published) | Q(published=published, pk__lt=pk))
+    elif after is not None:
+        dated, undated = dated.none(), undated.filter(pk__lt=after[1])
+    found = list(dated[:limit])
+    if len(found) < limit:
+        found += list(undated[: limit - len(found)])
+    return found

@@ -93,7 +93,7 @@ def words(text: str) -> list[str]:
 
 def parse_query(text: str) -> Query:
     """Parse ``text``; never raises. Unusable operators become plain words plus a warning."""
-    q = Query(text=text.strip())
+    q = Query(text=text.replace("\x00", " ").strip())  # no text in the corpus has NUL
     if q.arxiv_id:
         return q
     for m in _TOKEN.finditer(q.text):

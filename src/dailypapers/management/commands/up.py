@@ -60,6 +60,11 @@ class Command(BaseCommand):
         if not no_worker:
             self._announce_due_jobs()
         helpers = [] if no_worker else [_start("worker"), _start("scheduler")]
+        if settings.DAILYPAPERS_MCP_PORT:
+            helpers.append(_start("mcp", "--http", "--host", host))
+            self.stdout.write(
+                f"MCP for assistants on http://{host}:{settings.DAILYPAPERS_MCP_PORT}/mcp"
+            )
         try:
             _Gunicorn(
                 {
@@ -69,6 +74,9 @@ class Command(BaseCommand):
                     "worker_class": "gthread",
                     "accesslog": "-",
                     "timeout": 60,
+                    # gunicorn's most (its default, 4094, is short of a 500-character search
+                    # in a script such as Chinese, percent-encoded: 414 instead of results)
+                    "limit_request_line": 8190,
                 }
             ).run()
         finally:
@@ -102,6 +110,6 @@ class Command(BaseCommand):
         )
 
 
-def _start(command: str) -> subprocess.Popen:
+def _start(*command: str) -> subprocess.Popen:
     """Start `dailypapers <command>` beside the web server, with the same environment."""
-    return subprocess.Popen([sys.executable, "-m", "dailypapers.cli", command])
+    return subprocess.Popen([sys.executable, "-m", "dailypapers.cli", *command])

@@ -1,0 +1,150 @@
+"""The API's frame: one NinjaAPI for ``/api/`` (the Hugging Face paths and ``/api/v1``), its
+errors as ``{"error": "..."}`` with a 4xx status (the key ``huggingface_hub`` reads), bearer
+tokens for writes, and per-client rate limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.paginator import EmptyPage, Paginator
+from django.db import DataError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+
+from . import tokens
+from .schemas import Error
+
+# What a read may answer besides 200, for the OpenAPI document.
+READ_ERRORS: dict[int, type] = {400: Error, 404: Error, 429: Error}
+WRITE_ERRORS: dict[int, type] = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
+MAX_LIMIT = 100
+# The forms of periods, for the OpenAPI document (periods.parse checks the values).
+DAY, WEEK, MONTH = r"^\d{4}-\d{2}-\d{2}$", r"^\d{4}-W\d{2}$", r"^\d{4}-\d{2}$"
+PERIOD = r"^\d{4}-(\d{2}|\d{2}-\d{2}|W\d{2})$"
+
+
+class Limit(SimpleRateThrottle):
+    """Requests per client in a window: per token holder when the request has one, else per
+    address. The rate is read per request (``rate_setting``), so an operator's setting and the
+    site-wide switch (``DAILYPAPERS_RATELIMIT``) apply."""
+
+    def __init__(self, scope: str, rate: str | None = None, rate_setting: str = "") -> None:
+        self.scope, self.fixed_rate, self.rate_setting = scope, rate, rate_setting
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        if not settings.RATELIMIT_ENABLE:
+            return True
+        self.rate = self.fixed_rate or getattr(settings, self.rate_setting)
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str:
+        user = getattr(request, "auth", None)
+        ident = f"member-{user.pk}" if isinstance(user, User) else self.get_ident(request)
+        return f"api-limit-{self.scope}-{ident}"
+
+
+class Bearer(HttpBearer):
+    """``Authorization: Bearer dp_...``: a member's personal token (``tokens``)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        return tokens.user_for(token)
+
+
+api = NinjaAPI(
+    title="dailypapers",
+    version="1",
+    description=(
+        "Papers, the daily feed, search and comments of this dailypapers site.\n\n"
+        "* `/api/v1/...`: dailypapers' own API. Reads are open; writes take a personal token "
+        "(`Authorization: Bearer ...`, made under Account settings → API tokens).\n"
+        "* `/api/daily_papers`, `/api/papers/...`: the same paths, parameters and JSON as "
+        "Hugging Face's papers API, so that its clients (`huggingface_hub.HfApi(endpoint=...)`) "
+        "work unchanged.\n\n"
+        'Errors are `{"error": "..."}` with a 4xx status. Lists page with `page`/`limit` '
+        f"(`limit` at most {MAX_LIMIT}) or a cursor. Responses carry an `ETag`; send it back "
+        "in `If-None-Match` for a 304 when nothing changed."
+    ),
+    urls_namespace="api",
+    docs_url="/v1/docs",
+    openapi_url="/v1/openapi.json",
+    throttle=[Limit("read", rate_setting="DAILYPAPERS_API_RATE")],
+)
+
+
+def _error(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return api.create_response(request, {"error": message}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = []
+    for e in exc.errors:
+        where = ".".join(str(part) for part in e.get("loc", ())[1:]) or "request"
+        problems.append(f"{where}: {e.get('msg', 'invalid')}")
+    return _error(request, "Invalid request. " + "; ".join(problems) + ".", 400)
+
+
+@api.exception_handler(DataError)
+def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # Input the database cannot hold or compare (PostgreSQL refuses NUL in text): the
+    # request's fault, not the server's. Inputs are checked before; this is the backstop.
+    return _error(request, "The request holds characters or values the database refuses.", 400)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, str(exc) or "Not found.", 404)
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    response = _error(request, "Too many requests: slow down and retry in a moment.", 429)
+    if exc.wait:
+        response["Retry-After"] = str(max(1, round(exc.wait)))
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, "This needs a valid personal API token: Authorization: Bearer <token>.", 401
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="dailypapers"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.message, exc.status_code)
+
+
+@csrf_exempt  # a 404 for every method, not the CSRF check's 403 page
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/: a JSON 404, not the site's HTML page."""
+    return _error(request, f"No API endpoint at {request.path}. See /api/v1/docs.", 404)
+
+
+def page_of(rows: Any, page: int, limit: int) -> tuple[list[Any], int, bool]:
+    """``rows[(page-1)*limit : page*limit]`` (counted and sliced by the database for a
+    queryset), the total count, and whether there is a next page; 404 past the last."""
+    paginator = Paginator(rows, limit, allow_empty_first_page=True)
+    try:
+        current = paginator.page(page)
+    except EmptyPage:
+        raise Http404(f"There is no page {page}: there are {paginator.num_pages}.") from None
+    return list(current.object_list), paginator.count, current.has_next()
+
+
+def next_url(request: HttpRequest, **params: Any) -> str:
+    """This request's address with ``params`` replaced (for ``next`` links)."""
+    query = request.GET.copy()
+    for key, value in params.items():
+        query[key] = str(value)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")

@@ -1,0 +1,192 @@
+"""RSS 2.0 and Atom feeds (Django's syndication framework): the latest or a given day, trending,
+a category's newest papers and a search. Entries carry the paper's arXiv address as a stable
+guid, the abstract, authors, categories and the arXiv and PDF links, TeX turned into Unicode
+(feed readers do not render it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import format_html, format_html_join
+
+from dailypapers.feed import periods
+from dailypapers.feed import selectors as feed
+from dailypapers.papers import tex
+from dailypapers.papers.categories import NAMES
+from dailypapers.papers.models import Paper
+from dailypapers.search import selectors as search
+from dailypapers.search.views import MAX_QUERY
+
+ITEMS = 50
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
+
+
+class _PaperFeed(Feed):
+    """What every feed shares: one entry per paper. Subclasses say which papers (``items``)
+    and name the feed (``title``, ``link``, ``description``)."""
+
+    feed_type: Any = Rss201rev2Feed
+    feed_kind = "rss"
+
+    def item_title(self, item: Paper) -> str:
+        return tex.to_unicode(item.title)
+
+    def item_link(self, item: Paper) -> str:
+        return settings.DAILYPAPERS_SITE_URL + item.get_absolute_url()
+
+    def item_guid(self, item: Paper) -> str:
+        return item.abs_url
+
+    item_guid_is_permalink = False
+
+    def item_description(self, item: Paper) -> str:
+        authors = ", ".join(item.authors)
+        links = format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            [(item.abs_url, "arXiv"), (item.pdf_url, "PDF")]
+            + ([(item.code_url, "Code")] if item.code_url else []),
+        )
+        return format_html(
+            "<p><em>{}</em></p><p>{}</p><p>{}</p>",
+            authors,
+            tex.to_unicode(item.abstract),
+            links,
+        )
+
+    def item_author_name(self, item: Paper) -> str:
+        return ", ".join(item.authors)
+
+    def item_categories(self, item: Paper) -> list[str]:
+        return item.categories
+
+    def item_pubdate(self, item: Paper) -> dt.datetime | None:
+        featured = getattr(item, "last_featured_at", None)
+        return featured or item.published
+
+    def item_updateddate(self, item: Paper) -> dt.datetime | None:
+        return item.updated or item.published
+
+    def feed_url(self, obj: Any) -> str:
+        return settings.DAILYPAPERS_SITE_URL + self.address(obj)
+
+    def address(self, obj: Any) -> str:
+        """This feed's path for ``obj`` in its own format."""
+        raise NotImplementedError
+
+
+def _atom(feed_class: type[_PaperFeed]) -> type[_PaperFeed]:
+    """The Atom twin of an RSS feed."""
+    return type(
+        feed_class.__name__ + "Atom",
+        (feed_class,),
+        {"feed_type": Atom1Feed, "feed_kind": "atom", "subtitle": feed_class.description},
+    )
+
+
+class DayFeed(_PaperFeed):
+    """A day's featured papers by votes: the latest day by default."""
+
+    description = "Papers featured by the community, by votes."
+
+    def get_object(self, request: HttpRequest, date: str | None = None) -> periods.Period:
+        if date is None:
+            return periods.day(feed.latest_day() or timezone.localdate())
+        try:
+            return periods.parse("date", date)
+        except periods.BadPeriod as exc:
+            raise Http404(str(exc)) from None
+
+    def title(self, obj: periods.Period) -> str:
+        return f"dailypapers · {obj.title}"
+
+    def link(self, obj: periods.Period) -> str:
+        return settings.DAILYPAPERS_SITE_URL + obj.url
+
+    def address(self, obj: periods.Period) -> str:
+        return f"/feeds/day/{obj.slug}.{self.feed_kind}"
+
+    def items(self, obj: periods.Period) -> list[Paper]:
+        return list(feed.listing(obj.start, obj.end, "votes")[:100])
+
+
+class TrendingFeed(_PaperFeed):
+    title = "dailypapers · Trending"
+    description = "The last 7 days' featured papers by the trending score."
+
+    def link(self) -> str:
+        return settings.DAILYPAPERS_SITE_URL + "/trending"
+
+    def address(self, obj: Any) -> str:
+        return f"/feeds/trending.{self.feed_kind}"
+
+    def items(self) -> list[Paper]:
+        end = timezone.localdate()
+        return list(feed.listing(end - dt.timedelta(days=6), end, "trending")[:ITEMS])
+
+
+class CategoryFeed(_PaperFeed):
+    """A category's newest papers, cross-lists included."""
+
+    def get_object(self, request: HttpRequest, category: str) -> str:
+        if not _CATEGORY.fullmatch(category):
+            raise Http404(f"{category!r} is not an arXiv category such as cs.LG.")
+        return category
+
+    def title(self, obj: str) -> str:
+        name = NAMES.get(obj)
+        return f"dailypapers · {obj}" + (f" ({name})" if name else "")
+
+    def description(self, obj: str) -> str:
+        return f"The newest papers in {obj} on this site, cross-lists included."
+
+    def link(self, obj: str) -> str:
+        return settings.DAILYPAPERS_SITE_URL + "/search?" + urlencode({"q": f"cat:{obj}"})
+
+    def address(self, obj: str) -> str:
+        return f"/feeds/category/{obj}.{self.feed_kind}"
+
+    def items(self, obj: str) -> list[Paper]:
+        return search.search(f"cat:{obj}", sort="date").papers(0, ITEMS)
+
+
+class SearchFeed(_PaperFeed):
+    """A search's papers, newest first (``sort=relevance`` for the search page's order)."""
+
+    def get_object(self, request: HttpRequest) -> tuple[str, str]:
+        q = request.GET.get("q", "").strip()
+        if not q or len(q) > MAX_QUERY:
+            raise Http404(f"A search feed needs ?q= with 1 to {MAX_QUERY} characters.")
+        sort = request.GET.get("sort", "date")
+        return q, sort if sort in search.SORTS else "date"
+
+    def title(self, obj: tuple[str, str]) -> str:
+        return f"dailypapers · search: {obj[0]}"
+
+    def description(self, obj: tuple[str, str]) -> str:
+        return (
+            f"Papers for the search {obj[0]!r}, {'newest' if obj[1] == 'date' else 'best'} first."
+        )
+
+    def link(self, obj: tuple[str, str]) -> str:
+        return settings.DAILYPAPERS_SITE_URL + "/search?" + urlencode({"q": obj[0], "sort": obj[1]})
+
+    def address(self, obj: tuple[str, str]) -> str:
+        return f"/feeds/search.{self.feed_kind}?" + urlencode({"q": obj[0], "sort": obj[1]})
+
+    def items(self, obj: tuple[str, str]) -> list[Paper]:
+        return search.search(obj[0], sort=obj[1]).papers(0, ITEMS)
+
+
+DayFeedAtom = _atom(DayFeed)
+TrendingFeedAtom = _atom(TrendingFeed)
+CategoryFeedAtom = _atom(CategoryFeed)
+SearchFeedAtom = _atom(SearchFeed)

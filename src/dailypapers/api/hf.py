@@ -1,0 +1,92 @@
+"""Hugging Face's papers API, path for path: ``/api/daily_papers``, ``/api/papers/search``,
+``/api/papers/{id}`` and ``/api/papers``, with their parameters and JSON (``shapes``), so that
+a client written for huggingface.co works against this site by changing its base address."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from ninja.errors import HttpError
+
+from dailypapers.feed import periods
+from dailypapers.feed import selectors as feed
+from dailypapers.search import selectors as search
+
+from . import cursors, shapes
+from .core import DAY, MONTH, READ_ERRORS, WEEK
+from .schemas import HfDailyPaper, HfPaper
+
+router = Router(tags=["Hugging Face–compatible"])
+
+_SORTS = {"publishedAt": "new", "trending": "trending"}
+
+
+@router.get("/daily_papers", response={200: list[HfDailyPaper], **READ_ERRORS})
+def daily_papers(
+    request: HttpRequest,
+    date: str | None = Query(
+        None, pattern=DAY, description="A day, YYYY-MM-DD (default: the latest)."
+    ),
+    week: str | None = Query(None, pattern=WEEK, description="An ISO week, YYYY-Www."),
+    month: str | None = Query(None, pattern=MONTH, description="A month, YYYY-MM."),
+    submitter: str | None = Query(
+        None, pattern=r"^[\w.@+-]{1,150}$", description="Only papers this member featured."
+    ),
+    sort: Literal["publishedAt", "trending"] = Query(
+        "publishedAt", description="publishedAt: newest featured first; trending: the score."
+    ),
+    p: int = Query(0, ge=0, le=10_000, description="Page, from 0."),
+    limit: int = Query(50, ge=1, le=100),
+):
+    """The papers featured on a day (the latest by default), in an ISO week or a month."""
+    chosen = [
+        (kind, text) for kind, text in (("date", date), ("week", week), ("month", month)) if text
+    ]
+    if len(chosen) > 1:
+        raise HttpError(400, "Give one of date, week and month, not several.")
+    if chosen:
+        try:
+            period = periods.parse(*chosen[0])
+        except periods.BadPeriod as exc:
+            raise HttpError(400, str(exc)) from None
+    else:
+        latest = feed.latest_day()
+        if latest is None:
+            return []
+        period = periods.day(latest)
+    rows = feed.listing(period.start, period.end, _SORTS[sort], submitter=submitter)
+    page = list(rows[p * limit : (p + 1) * limit])
+    return [shapes.hf_daily(i) for i in shapes.items(page, period.start, period.end)]
+
+
+@router.get("/papers/search", response={200: list[HfDailyPaper], **READ_ERRORS})
+def search_papers(
+    request: HttpRequest,
+    q: str = Query(..., max_length=250, description="The search; the site's query language."),
+    limit: int = Query(50, ge=1, le=120),
+):
+    """Papers for a query, best first: the same hybrid search as the site's search page."""
+    rows = search.search(q).papers(0, limit)
+    return [shapes.hf_daily(i) for i in shapes.items(rows)]
+
+
+@router.get("/papers", response={200: list[HfPaper], **READ_ERRORS})
+def all_papers(
+    request: HttpRequest,
+    response: HttpResponse,
+    cursor: str | None = Query(None, description="From the previous page's Link header."),
+    limit: int = Query(50, ge=1, le=100),
+):
+    """Every paper, newest first by arXiv date; the next page is in the ``Link`` header."""
+    rows, following = cursors.walk(request, cursor, limit)
+    if following:
+        response["Link"] = f'<{following}>; rel="next"'
+    return [shapes.hf_paper(i) for i in shapes.items(rows)]
+
+
+@router.get("/papers/{path:paper_id}", response={200: HfPaper, **READ_ERRORS})
+def paper(request: HttpRequest, paper_id: str):
+    """One paper by arXiv id (old-style ids such as hep-th/9901001 included)."""
+    return shapes.hf_paper(shapes.item_for(paper_id))

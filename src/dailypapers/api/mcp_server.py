@@ -1,0 +1,125 @@
+"""An MCP server (the official ``mcp`` package) that lets AI assistants use this site as their
+paper search: four read-only tools over the same selectors as the pages and the API.
+
+``dailypapers mcp`` serves it over stdio (an assistant starts it as a subprocess);
+``dailypapers mcp --http`` over streamable HTTP on a port of its own (``up`` starts that too
+when ``DAILYPAPERS_MCP_PORT`` is set). A port of its own, not the site's address, because the
+site is a WSGI app on gunicorn's threads, where each long-lived MCP stream would hold a thread
+that page views need; the MCP server is asynchronous (Starlette) and costs the site nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from django.db import connections
+from django.http import Http404
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+
+from dailypapers.feed import periods
+from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
+from dailypapers.search import selectors as search
+
+from . import shapes
+
+server = MCPServer(
+    name="dailypapers",
+    instructions=(
+        "Search and read the research papers of a dailypapers site: arXiv papers, the ones "
+        "its community features each day, their votes and comments. Cite papers by arXiv id "
+        "and link their page."
+    ),
+)
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_T = TypeVar("_T")
+
+
+def _tool(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """A read-only tool. Tools run on the SDK's pool of worker threads: each call closes its
+    thread's database connections when done, so that idle threads hold none (a call is an
+    assistant's step; a new connection costs it nothing it would notice)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> _T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    server.tool(annotations=_READ_ONLY)(run)
+    return run
+
+
+def _brief(item: shapes.Item) -> dict[str, Any]:
+    full = shapes.paper(item)
+    keep = ("id", "title", "authors", "primary_category", "published", "abstract")
+    brief = {key: full[key] for key in keep}
+    brief["published"] = full["published"].date().isoformat() if full["published"] else None
+    brief["url"], brief["pdf"] = full["links"]["page"], full["links"]["pdf"]
+    brief["votes"] = full["votes"]["total"]
+    return brief
+
+
+@_tool
+def search_papers(
+    query: str, limit: int = 10, sort: Literal["relevance", "date", "votes"] = "relevance"
+) -> list[dict[str, Any]]:
+    """Search papers by keywords and meaning. The query language: "exact phrase",
+    -excluded, author:"Name", cat:cs.LG, after:2024-01, before:2025; an arXiv id finds that
+    paper. Returns up to `limit` (1-50) papers, best first."""
+    limit = max(1, min(limit, 50))
+    return [_brief(i) for i in shapes.items(search.search(query, sort).papers(0, limit))]
+
+
+@_tool
+def daily_papers(
+    date: str | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    sort: Literal["votes", "trending", "new"] = "votes",
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """The papers the community featured on a day (YYYY-MM-DD; the latest day by default),
+    in an ISO week (YYYY-Www) or a month (YYYY-MM), most upvoted first."""
+    chosen = [(k, v) for k, v in (("date", date), ("week", week), ("month", month)) if v]
+    if len(chosen) > 1:
+        raise ToolError("Give one of date, week and month, not several.")
+    if chosen:
+        try:
+            period = periods.parse(*chosen[0])
+        except periods.BadPeriod as exc:  # says what was expected
+            raise ToolError(str(exc)) from None
+    else:
+        latest = feed.latest_day()
+        if latest is None:
+            return []
+        period = periods.day(latest)
+    rows = list(feed.listing(period.start, period.end, sort)[: max(1, min(limit, 100))])
+    return [_brief(i) for i in shapes.items(rows, period.start, period.end)]
+
+
+@_tool
+def paper_details(paper_id: str) -> dict[str, Any]:
+    """Everything about one paper, by arXiv id or link: abstract, authors, dates,
+    categories, links (arXiv, PDF, code), votes, comments count and when it was featured."""
+    return shapes.paper(_item(paper_id))
+
+
+@_tool
+def similar_papers(paper_id: str, limit: int = 10) -> list[dict[str, Any]]:
+    """Papers closest in meaning to one paper (by arXiv id or link)."""
+    near = search.similar(_item(paper_id).paper, max(1, min(limit, 50)))
+    rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
+    return [_brief(i) for i in shapes.items(rows)]
+
+
+def _item(paper_id: str) -> shapes.Item:
+    try:
+        return shapes.item_for(paper_id)
+    except Http404 as exc:  # the reason, for the assistant
+        raise ToolError(str(exc)) from None

@@ -1,0 +1,159 @@
+"""The API's response and request shapes, for validation and the OpenAPI document; the values
+come from ``shapes``. Hugging Face's names are kept as they write them (camelCase)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+from pydantic import field_validator
+
+HF_TIME = "UTC, always with milliseconds: 2025-09-08T00:00:00.000Z"
+
+
+class Error(Schema):
+    error: str = Field(description="What was wrong, in words.")
+
+
+# --- Hugging Face's shape -------------------------------------------------------------------
+
+
+class HfAuthor(Schema):
+    name: str
+
+
+class HfUser(Schema):
+    name: str = Field(description="The member's user name on this site.")
+    fullname: str
+    type: str = "user"
+
+
+class HfPaper(Schema):
+    id: str = Field(description="arXiv id, without version.")
+    authors: list[HfAuthor]
+    publishedAt: str | None = Field(description=f"arXiv submission of v1. {HF_TIME}")
+    submittedOnDailyAt: str | None = Field(description=f"When it was featured. {HF_TIME}")
+    submittedOnDailyBy: HfUser | None = Field(description="Who featured it, if a member.")
+    title: str
+    summary: str = Field(description="The abstract, TeX as the authors wrote it.")
+    upvotes: int = Field(description="Members' upvotes plus those imported with the paper.")
+    numComments: int
+    githubRepo: str | None
+    projectPage: str | None
+
+
+class HfDailyPaper(Schema):
+    paper: HfPaper
+    publishedAt: str | None = Field(description=f"When it was featured. {HF_TIME}")
+    title: str
+    summary: str
+    numComments: int
+    submittedBy: HfUser | None
+    isAuthorParticipating: bool | None = Field(description="Not known here: always null.")
+
+
+# --- dailypapers' own (/api/v1) -------------------------------------------------------------
+
+
+class Links(Schema):
+    page: str = Field(description="The paper's page on this site.")
+    abs: str
+    pdf: str
+    code: str | None
+    project: str | None
+
+
+class Votes(Schema):
+    total: int = Field(description="members + imported: what rankings use.")
+    members: int
+    imported: int = Field(description="The best count an import (Hugging Face) brought.")
+
+
+class Featuring(Schema):
+    day: dt.date
+    featured_at: dt.datetime
+    source: str = Field(description="member, hf (imported from Hugging Face) or rule.")
+    submitted_by: str | None
+
+
+class Paper(Schema):
+    id: str = Field(description="arXiv id, without version.")
+    version: int | None
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    primary_category: str
+    published: dt.datetime | None = Field(description="Submission of v1.")
+    updated: dt.datetime | None = Field(description="Latest version.")
+    announced: dt.date | None = Field(description="First arXiv announcement seen.")
+    comments: str = Field(description="The authors' comments on arXiv (pages, venue).")
+    journal_ref: str
+    doi: str
+    license: str
+    links: Links
+    votes: Votes
+    num_comments: int
+    featured: list[Featuring] = Field(
+        description="Its featurings, newest first (on a period's feed: those in the period)."
+    )
+
+
+class PaperPage(Schema):
+    count: int = Field(description="Papers in all pages.")
+    page: int
+    limit: int
+    next: str | None = Field(description="The next page's address, if there is one.")
+    results: list[Paper]
+
+
+class PaperCursorPage(Schema):
+    next: str | None = Field(description="The next page's address (also in the Link header).")
+    results: list[Paper]
+
+
+class SearchPage(PaperPage):
+    semantic: bool = Field(description="Whether meaning (embeddings) took part in the ranking.")
+    notice: str | None = Field(description="Why semantic search was off, if it was.")
+
+
+class Comment(Schema):
+    id: int
+    author: str
+    body: str = Field(description="Markdown source.")
+    created_at: dt.datetime
+    edited_at: dt.datetime | None
+    parent: int | None
+    replies: list[Comment] = []
+
+
+class Category(Schema):
+    code: str
+    name: str
+    papers: int = Field(description="Visible papers with this primary category.")
+
+
+class Me(Schema):
+    username: str
+    can_participate: bool = Field(description="Verified address, not banned: may write.")
+
+
+class SubmitIn(Schema):
+    paper: str = Field(description="An arXiv id or abs/pdf link.", max_length=300)
+
+
+class CommentIn(Schema):
+    body: str = Field(min_length=1, max_length=10_000, description="Markdown.")
+    parent: int | None = Field(None, description="The comment this one replies to.")
+
+    @field_validator("body")
+    @classmethod
+    def _no_nul(cls, body: str) -> str:
+        if "\x00" in body:  # as Django's form fields refuse it: the database cannot store it
+            raise ValueError("NUL characters are not allowed")
+        return body
+
+
+class VoteOut(Schema):
+    voted: bool
+    votes: int

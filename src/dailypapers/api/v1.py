@@ -1,0 +1,295 @@
+"""``/api/v1``: dailypapers' own API. Reads are open (papers, the feed of a day, week or month,
+trending, search, similar papers, comments, categories); writes (submit, vote, comment) take a
+member's personal token and follow the site's rules through the same services."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, Literal
+
+from django.contrib.auth.models import User
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Path, Query, Router, Status
+from ninja.errors import HttpError
+
+from dailypapers.community import selectors as community
+from dailypapers.community import services as community_services
+from dailypapers.community.models import Comment as CommentRow
+from dailypapers.feed import periods
+from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
+from dailypapers.papers.categories import NAMES
+from dailypapers.search import selectors as search
+from dailypapers.search.views import MAX_QUERY
+
+from . import cursors, shapes
+from .core import (
+    MAX_LIMIT,
+    PERIOD,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Bearer,
+    Limit,
+    next_url,
+    page_of,
+)
+from .schemas import (
+    Category,
+    Comment,
+    CommentIn,
+    Me,
+    Paper,
+    PaperCursorPage,
+    PaperPage,
+    SearchPage,
+    SubmitIn,
+    VoteOut,
+)
+
+router = Router(tags=["dailypapers"])
+members = Bearer()
+
+Page = Query(1, ge=1, le=100_000, description="Page, from 1.")
+PageLimit = Query(20, ge=1, le=MAX_LIMIT, description=f"Papers per page, at most {MAX_LIMIT}.")
+FeedSort = Literal["votes", "trending", "new"]
+
+
+def _paged(request: HttpRequest, rows, page: int, limit: int, start=None, end=None) -> dict:
+    found, count, more = page_of(rows, page, limit)
+    return {
+        "count": count,
+        "page": page,
+        "limit": limit,
+        "next": next_url(request, page=page + 1) if more else None,
+        "results": [shapes.paper(i) for i in shapes.items(found, start, end)],
+    }
+
+
+# --- papers -----------------------------------------------------------------------------------
+
+
+@router.get("/papers", response={200: PaperCursorPage, **READ_ERRORS})
+def paper_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    cursor: str | None = Query(None, description="The `next` of the previous page."),
+    limit: int = PageLimit,
+):
+    """Every paper, newest first by arXiv date, by cursor."""
+    rows, following = cursors.walk(request, cursor, limit)
+    if following:
+        response["Link"] = f'<{following}>; rel="next"'
+    return {"next": following, "results": [shapes.paper(i) for i in shapes.items(rows)]}
+
+
+@router.get("/papers/{path:paper_id}/similar", response={200: list[Paper], **READ_ERRORS})
+def similar(request: HttpRequest, paper_id: str, limit: int = Query(10, ge=1, le=50)):
+    """The papers nearest in meaning (embeddings); empty until the paper is embedded."""
+    near = search.similar(shapes.item_for(paper_id).paper, limit)
+    rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
+    return [shapes.paper(i) for i in shapes.items(rows)]
+
+
+@router.get("/papers/{path:paper_id}/comments", response={200: list[Comment], **READ_ERRORS})
+def comments(request: HttpRequest, paper_id: str):
+    """The visible comments, oldest first, each with its replies."""
+    return [
+        _comment(c, c.visible_replies)
+        for c in community.comments_for(shapes.item_for(paper_id).paper)
+    ]
+
+
+def _comment(c: CommentRow, replies: list[CommentRow]) -> dict:
+    return {
+        "id": c.pk,
+        "author": c.user.username,
+        "body": c.body,
+        "created_at": c.created_at,
+        "edited_at": c.edited_at,
+        "parent": c.parent_id,
+        "replies": [_comment(r, []) for r in replies],
+    }
+
+
+# --- the daily feed ---------------------------------------------------------------------------
+
+
+@router.get("/feed/latest", response={200: PaperPage, **READ_ERRORS})
+def latest(
+    request: HttpRequest, sort: FeedSort = "votes", page: int = Page, limit: int = PageLimit
+):
+    """The latest day with featured papers (as the home page)."""
+    day = feed.latest_day()
+    if day is None:
+        return {"count": 0, "page": 1, "limit": limit, "next": None, "results": []}
+    return _paged(request, feed.listing(day, day, sort), page, limit, day, day)
+
+
+@router.get("/feed/{kind}/{period}", response={200: PaperPage, **READ_ERRORS})
+def period_feed(
+    request: HttpRequest,
+    kind: Literal["date", "week", "month"],
+    period: str = Path(..., pattern=PERIOD, description="YYYY-MM-DD, YYYY-Www or YYYY-MM."),
+    sort: FeedSort = "votes",
+    page: int = Page,
+    limit: int = PageLimit,
+):
+    """The papers featured on a day (YYYY-MM-DD), in an ISO week (YYYY-Www) or a month
+    (YYYY-MM), as the site's pages of the same address list them."""
+    try:
+        p = periods.parse(kind, period)
+    except periods.BadPeriod as exc:
+        raise HttpError(400, str(exc)) from None
+    return _paged(request, feed.listing(p.start, p.end, sort), page, limit, p.start, p.end)
+
+
+@router.get("/trending", response={200: PaperPage, **READ_ERRORS})
+def trending(request: HttpRequest, page: int = Page, limit: int = PageLimit):
+    """The last 7 days by the trending score (see /about/ranking)."""
+    end = timezone.localdate()
+    start = end - dt.timedelta(days=6)
+    return _paged(request, feed.listing(start, end, "trending"), page, limit, start, end)
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+@router.get("/search", response={200: SearchPage, **READ_ERRORS})
+def search_papers(
+    request: HttpRequest,
+    q: str = Query(..., min_length=1, max_length=MAX_QUERY, description="See /search/help."),
+    sort: Literal["relevance", "date", "votes"] = "relevance",
+    page: int = Page,
+    limit: int = PageLimit,
+):
+    """The site's search: keywords and meaning, the query language (`author:`, `cat:`,
+    `after:`, `before:`, `"phrases"`, `-exclusions`), an exact arXiv id or title first."""
+    results = search.search(q, sort)
+    start = (page - 1) * limit
+    if start and start >= len(results.ids):
+        raise Http404(f"There is no page {page} of {len(results.ids)} results.")
+    more = start + limit < len(results.ids)
+    return {
+        "count": len(results.ids),
+        "page": page,
+        "limit": limit,
+        "next": next_url(request, page=page + 1) if more else None,
+        "results": [shapes.paper(i) for i in shapes.items(results.papers(start, start + limit))],
+        "semantic": results.semantic,
+        "notice": results.semantic_error,
+    }
+
+
+@router.get("/categories", response={200: list[Category], **READ_ERRORS})
+def categories(request: HttpRequest):
+    """Primary categories of the corpus, the largest first."""
+    counts = (
+        papers.visible()
+        .exclude(primary_category="")
+        .values("primary_category")
+        .annotate(n=Count("id"))
+        .order_by("-n", "primary_category")
+    )
+    return [
+        {
+            "code": c["primary_category"],
+            "name": NAMES.get(c["primary_category"], ""),
+            "papers": c["n"],
+        }
+        for c in counts
+    ]
+
+
+# --- writes, with a personal token --------------------------------------------------------------
+
+
+def _participant(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]  # set by Bearer
+    if not community.can_participate(user):
+        raise HttpError(403, "Verify your email address on the site to vote, comment and submit.")
+    return user
+
+
+@router.get("/me", auth=members, response={200: Me, **WRITE_ERRORS})
+def me(request: HttpRequest):
+    """Whose token this is, and whether it may write."""
+    user = request.auth  # type: ignore[attr-defined]
+    return {"username": user.username, "can_participate": community.can_participate(user)}
+
+
+# The same limits as the site's forms (community.views), per member.
+@router.post(
+    "/submissions",
+    auth=members,
+    response={201: Paper, **WRITE_ERRORS},
+    throttle=[Limit("submit", "20/h")],
+)
+def submit(request: HttpRequest, body: SubmitIn):
+    """Feature a paper today, by arXiv id or link (fetched from arXiv if the corpus lacks it),
+    under the site's rules: recent papers only, once, a daily quota per member."""
+    try:
+        featured = community_services.submit_paper(_participant(request), body.paper)
+    except community_services.CommunityError as exc:
+        raise HttpError(400, exc.message) from None
+    return Status(201, shapes.paper(shapes.item_for(featured.paper.arxiv_id)))
+
+
+def _vote_route(method: Callable[..., Any]) -> Any:
+    """The vote's address under ``method`` (PUT votes, DELETE withdraws)."""
+    return method(
+        "/papers/{path:paper_id}/vote",
+        auth=members,
+        response={200: VoteOut, **WRITE_ERRORS},
+        throttle=[Limit("vote", "120/m")],
+    )
+
+
+@_vote_route(router.put)
+def upvote(request: HttpRequest, paper_id: str):
+    """Upvote a paper (again: no change)."""
+    return _vote(request, paper_id, up=True)
+
+
+@_vote_route(router.delete)
+def withdraw_vote(request: HttpRequest, paper_id: str):
+    """Withdraw your upvote (none: no change)."""
+    return _vote(request, paper_id, up=False)
+
+
+def _vote(request: HttpRequest, paper_id: str, up: bool) -> dict:
+    user = _participant(request)
+    target = shapes.item_for(paper_id).paper
+    community_services.set_vote(user, target, up)
+    return {"voted": up, "votes": feed.vote_totals([target.pk]).get(target.pk, 0)}
+
+
+@router.post(
+    "/papers/{path:paper_id}/comments",
+    auth=members,
+    response={201: Comment, **WRITE_ERRORS},
+    throttle=[Limit("comment", "10/m")],
+)
+def comment(request: HttpRequest, paper_id: str, body: CommentIn):
+    """Comment on a paper (Markdown), or reply to one of its comments."""
+    user = _participant(request)
+    target = shapes.item_for(paper_id).paper
+    parent = None
+    if body.parent is not None:
+        parent = community.visible_comment(body.parent)
+        if parent is None:
+            raise HttpError(400, f"There is no comment {body.parent} to reply to.")
+    try:
+        c = community_services.add_comment(user, target, body.body, parent)
+    except community_services.CommunityError as exc:
+        raise HttpError(400, exc.message) from None
+    return Status(201, _comment(c, []))
+
+
+# Last: ``{path:paper_id}`` would also match the addresses above that go on after the id.
+@router.get("/papers/{path:paper_id}", response={200: Paper, **READ_ERRORS})
+def paper(request: HttpRequest, paper_id: str):
+    """One paper by arXiv id or link, with every featuring."""
+    return shapes.paper(shapes.item_for(paper_id))

@@ -1,0 +1,76 @@
+"""Open-data pages that are not API operations: a paper as Markdown, robots.txt, and the
+member's API tokens page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from dailypapers.views import MemberRequest
+
+from . import markdown, shapes, tokens
+
+
+def paper_markdown(request: HttpRequest, raw: str) -> HttpResponse:
+    """``/papers/{id}.md``: what ``HfApi.read_paper`` reads."""
+    return markdown_response(shapes.item_for(raw))
+
+
+def markdown_response(item: shapes.Item) -> HttpResponse:
+    return HttpResponse(markdown.render(item), content_type="text/markdown; charset=utf-8")
+
+
+def wants_markdown(request: HttpRequest) -> bool:
+    """Whether the client asks for Markdown before HTML (``Accept: text/markdown``)."""
+    best = request.get_preferred_type(["text/html", "text/markdown"])
+    return best == "text/markdown"
+
+
+def robots(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /accounts/",
+        "Disallow: /admin/",
+        "Disallow: /vote/",
+        "Disallow: /comments/",
+        "Disallow: /submit",
+        "Disallow: /digest/",
+        "Allow: /",
+        "",
+        f"Sitemap: {settings.DAILYPAPERS_SITE_URL}/sitemap.xml",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@login_required
+def token_list(request: MemberRequest) -> HttpResponse:
+    """The member's tokens; a new one is shown once, right after it is made."""
+    made = request.session.pop("new_api_token", None)
+    context = {"tokens": tokens.of(request.user), "made": made, "most": tokens.MAX_PER_MEMBER}
+    return render(request, "api/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_create(request: MemberRequest) -> HttpResponse:
+    try:
+        token, raw = tokens.create(request.user, request.POST.get("name", ""))
+    except tokens.TokenError as exc:
+        messages.error(request, str(exc))
+    else:
+        request.session["new_api_token"] = {"name": token.name, "token": raw}
+    return redirect("api_tokens")
+
+
+@login_required
+@require_POST
+def token_revoke(request: MemberRequest, pk: int) -> HttpResponse:
+    if not tokens.revoke(request.user, pk):
+        raise Http404("no such token")
+    messages.success(request, "The token is revoked: requests with it are refused from now on.")
+    return redirect("api_tokens")

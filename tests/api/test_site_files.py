@@ -1,0 +1,48 @@
+"""Markdown of a paper (by address and by Accept), /sitemap.xml and /robots.txt."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+
+
+@pytest.fixture
+def client() -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+def test_the_paper_page_answers_markdown_when_asked(site, client):
+    md = client.get("/papers/1512.03385", HTTP_ACCEPT="text/markdown")
+    assert md["Content-Type"] == "text/markdown; charset=utf-8"
+    assert md.content.decode().startswith("# Deep Residual Learning")
+    assert "Accept" in md["Vary"]
+    html = client.get("/papers/1512.03385", HTTP_ACCEPT="text/html,*/*;q=0.8")
+    assert html["Content-Type"].startswith("text/html") and "Accept" in html["Vary"]
+    assert client.get("/papers/hep-th/9901001.md").content.decode().startswith("# An old-style")
+    assert client.get("/papers/2501.99999.md").status_code == 404
+
+
+def test_sitemap_lists_every_paper_and_featured_day(site, client):
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    sections = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
+    assert {s.rsplit("/", 1)[1] for s in sections} == {"sitemap-papers.xml", "sitemap-days.xml"}
+    papers = ET.fromstring(client.get("/sitemap-papers.xml").content)
+    locs = {loc.text.split("/papers/", 1)[1] for loc in papers.iter(f"{SITEMAP}loc")}
+    assert locs == {"1512.03385", "1706.03762", "1312.05602", "hep-th/9901001"}
+    days = ET.fromstring(client.get("/sitemap-days.xml").content)
+    assert [loc.text.rsplit("/", 1)[1] for loc in days.iter(f"{SITEMAP}loc")] == [
+        "2025-09-09",
+        "2025-09-08",
+    ]
+
+
+def test_robots_names_the_sitemap_and_keeps_crawlers_off_accounts(client, settings):
+    settings.DAILYPAPERS_SITE_URL = "https://papers.example.org"
+    text = client.get("/robots.txt").content.decode()
+    assert "Sitemap: https://papers.example.org/sitemap.xml" in text
+    assert "Disallow: /accounts/" in text
