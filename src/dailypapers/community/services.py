@@ -134,6 +134,8 @@ def submit_paper(user: User, text: str, today: dt.date | None = None) -> Feature
         raise CommunityError(f"You have submitted {quota} papers today, the daily limit.")
 
     paper = papers.paper_by_id(ident.id) or _fetch(ident.id)
+    if paper.hidden:
+        raise CommunityError(f"arXiv:{paper.arxiv_id} is not available here.")
     earlier = feed.first_featured(paper)
     if earlier is not None:
         raise CommunityError(
