@@ -93,9 +93,10 @@ def empty_cache(request):
     transactional = marker is not None and marker.kwargs.get("transaction", False)
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db")
-        from django.core.cache import cache
+        from django.core.cache import caches
 
-        cache.clear()
+        for cache in caches.all():
+            cache.clear()
 
 
 @pytest.fixture

@@ -131,7 +131,14 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "dailypapers_cache",
-    }
+    },
+    # When each open-data address last changed (api.caching): apart, so that many addresses
+    # cannot push rate limits out of the default cache.
+    "open_data": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dailypapers_open_data_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
 }
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
@@ -253,7 +260,7 @@ DAILYPAPERS_DIGEST_RETRY_DELAY = _env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2
 
 # Open data: the API, feeds and Markdown can be read from any web page (CORS), not written.
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_URLS_REGEX = r"^/(api|feeds)/.*$|^/papers/.+\.md$"
+CORS_URLS_REGEX = r"^$"  # no path by itself: api.caching.reads_only says which requests
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "Retry-After"]
 # API requests per client (address, or token holder) in a window: N/s, N/m, N/h or N/d.

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
 
 from dailypapers.community import services
 from dailypapers.papers.models import Paper
@@ -22,6 +23,7 @@ class Site:
     attention: Paper
     atari: Paper
     old_style: Paper
+    ada: User
 
 
 @pytest.fixture
@@ -35,6 +37,7 @@ def site(transactional_db) -> Site:
         categories=["cs.CV"],
         primary_category="cs.CV",
         code_url="https://github.com/KaimingHe/deep-residual-networks",
+        version=2,
         published=dt.datetime(2015, 12, 10, tzinfo=dt.UTC),
     )
     attention = factories.paper(
@@ -69,4 +72,4 @@ def site(transactional_db) -> Site:
     services.set_vote(alan, attention, True)
     services.add_comment(ada, residual, "Still the baseline.")
     run_worker()  # keyword index and embeddings
-    return Site(residual, attention, atari, old_style)
+    return Site(residual, attention, atari, old_style, ada)

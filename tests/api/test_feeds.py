@@ -74,5 +74,18 @@ def test_pages_link_their_feeds(site, live_server):
 
 
 def test_bad_feed_addresses_are_404s(site, live_server):
-    for path in ("/feeds/day/2025-02-30.rss", "/feeds/category/<script>.rss", "/feeds/search.rss"):
+    for path in (
+        "/feeds/day/2025-02-30.rss",
+        "/feeds/category/<script>.rss",
+        "/feeds/search.rss",
+        "/feeds/search.rss?q=a%00b",  # XML cannot hold control characters
+        "/feeds/search.atom?q=a%01b",
+    ):
         assert httpx.get(live_server.url + path).status_code == 404, path
+
+
+def test_feeds_and_markdown_are_rate_limited_like_the_api(site, live_server, settings):
+    settings.DAILYPAPERS_API_RATE = "2/m"
+    for path in ("/feeds/search.rss?q=deep", "/papers/1512.03385.md"):
+        codes = [httpx.get(live_server.url + path).status_code for _ in range(3)]
+        assert codes == [200, 200, 429], path

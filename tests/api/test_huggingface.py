@@ -9,9 +9,21 @@ import json
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import close_session
 
-from tests.api.conftest import MONDAY
+from dailypapers.feed import services as feed_services
+from dailypapers.feed.models import Featured
+from tests import factories
+from tests.api.conftest import MONDAY, TUESDAY
 from tests.conftest import import_files, run_worker, shared_data
+
+
+@pytest.fixture(autouse=True)
+def hf_session():
+    yield
+    # The client keeps its connection open, and with it a live-server thread and that
+    # thread's database connection, which would keep the test database from being dropped.
+    close_session()
 
 
 @pytest.fixture
@@ -41,6 +53,16 @@ def test_daily_papers_of_a_day_week_and_month(site, hf):
     assert [p.id for p in hf.list_daily_papers()] == ["1312.05602"]
 
 
+def test_a_member_who_featured_a_paper_is_its_submitter(site, hf):
+    fresh = factories.paper("2509.00077", title="Featured by a member")
+    feed_services.feature(fresh, TUESDAY, Featured.Source.MEMBER, submitted_by=site.ada)
+
+    [mine] = hf.list_daily_papers(date=TUESDAY.isoformat(), submitter="ada")
+    assert mine.id == "2509.00077" and mine.submitted_by.username == "ada"
+    assert hf.paper_info("2509.00077").submitted_by.username == "ada"
+    assert list(hf.list_daily_papers(date=TUESDAY.isoformat(), submitter="nobody")) == []
+
+
 def test_a_bad_date_is_a_400_that_says_why(site, hf):
     with pytest.raises(HfHubHTTPError) as caught:
         list(hf.list_daily_papers(date="2025-13-45"))
@@ -65,6 +87,7 @@ def test_paper_info_search_and_markdown(site, hf):
     found = list(hf.list_papers(query="residual learning image recognition"))
     assert found[0].id == "1512.03385"
     assert len(list(hf.list_papers(query="deep", limit=1))) == 1
+    assert list(hf.list_papers()) == []  # the client sends no q without a query
 
     text = hf.read_paper("1512.03385")
     assert text.startswith("# Deep Residual Learning for Image Recognition")

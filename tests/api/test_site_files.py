@@ -27,11 +27,19 @@ def test_the_paper_page_answers_markdown_when_asked(site, client):
     assert client.get("/papers/2501.99999.md").status_code == 404
 
 
-def test_sitemap_lists_every_paper_and_featured_day(site, client):
+def test_sitemap_lists_every_paper_and_featured_day(site, client, settings):
+    settings.DAILYPAPERS_SITE_URL = "https://papers.example.org"  # behind a proxy: not the Host
     index = ET.fromstring(client.get("/sitemap.xml").content)
     sections = [loc.text for loc in index.iter(f"{SITEMAP}loc")]
-    assert {s.rsplit("/", 1)[1] for s in sections} == {"sitemap-papers.xml", "sitemap-days.xml"}
+    assert set(sections) == {
+        "https://papers.example.org/sitemap-papers.xml",
+        "https://papers.example.org/sitemap-days.xml",
+    }
     papers = ET.fromstring(client.get("/sitemap-papers.xml").content)
+    assert all(
+        loc.text.startswith("https://papers.example.org/papers/")
+        for loc in papers.iter(f"{SITEMAP}loc")
+    )
     locs = {loc.text.split("/papers/", 1)[1] for loc in papers.iter(f"{SITEMAP}loc")}
     assert locs == {"1512.03385", "1706.03762", "1312.05602", "hep-th/9901001"}
     days = ET.fromstring(client.get("/sitemap-days.xml").content)

@@ -3,6 +3,8 @@ the site's rules; errors as JSON; conditional GET, CORS and rate limits."""
 
 from __future__ import annotations
 
+from email.utils import parsedate_to_datetime
+
 import pytest
 from django.test import Client
 
@@ -138,6 +140,26 @@ def test_vote_comment_and_submit_with_a_token(site, client, clock):
     assert again.status_code == 400 and "already featured" in again.json()["error"]
 
 
+def test_a_hidden_paper_cannot_be_submitted(site, client, clock):
+    hidden = factories.paper("2509.04321", published=clock.now, hidden=True)
+    r = client.post(
+        "/api/v1/submissions",
+        {"paper": "2509.04321"},
+        content_type="application/json",
+        **bearer(factories.member("grace")),
+    )
+    assert r.status_code == 400 and "not available" in r.json()["error"]
+    assert not Featured.objects.filter(paper=hidden).exists()
+
+
+def test_a_cursor_out_of_range_is_a_400(site, client):
+    import base64
+
+    for text in ("0001-01-01T00:00:00+01:00|5", "2025-01-01T00:00:00|5", "x|y"):
+        cursor = base64.urlsafe_b64encode(text.encode()).decode()
+        assert client.get(f"/api/v1/papers?cursor={cursor}").status_code == 400, text
+
+
 def test_a_revoked_token_stops_working(site, client):
     grace = factories.member("grace")
     token, raw = tokens.create(grace, "laptop")
@@ -156,6 +178,7 @@ def test_tokens_page_shows_a_new_token_once(site, client):
     assert "NUL" in refused.content.decode() and not tokens.of(grace).exists()
     r = client.post("/accounts/tokens/new", {"name": "reading list"}, follow=True)
     raw = r.context["made"]["token"]
+    assert "no-cache" in r["Cache-Control"] and "private" in r["Cache-Control"]
     assert raw.startswith("dp_") and raw in r.content.decode()
     assert raw not in client.get("/accounts/tokens").content.decode()  # shown once
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
@@ -176,10 +199,26 @@ def test_conditional_get_answers_304_until_something_changes(site, client):
     # A vote changes no timestamp column, but the answer: no 304 then.
     from dailypapers.community import services
 
-    services.set_vote(factories.member("grace"), site.residual, True)
+    grace = factories.member("grace")
+    services.set_vote(grace, site.residual, True)
     changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed["ETag"] != etag
-    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code in (200, 304)
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=modified).status_code == 200
+    # Back to the first answer, within the same second: still newer than the copy held.
+    services.set_vote(grace, site.residual, False)
+    back = client.get(url, HTTP_IF_MODIFIED_SINCE=changed["Last-Modified"])
+    assert back.status_code == 200 and back["ETag"] == etag
+    assert parsedate_to_datetime(back["Last-Modified"]) > parsedate_to_datetime(
+        changed["Last-Modified"]
+    )
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=back["Last-Modified"]).status_code == 304
+
+
+def test_head_answers_like_get_without_a_body(site, client):
+    for url in ("/api/v1/papers/1512.03385", "/api/daily_papers", "/feeds/trending.rss"):
+        get, head = client.get(url), client.head(url)
+        assert (url, head.status_code) == (url, 200)
+        assert head.content == b"" and head["ETag"] == get["ETag"]
 
 
 def test_cors_allows_reads_from_any_page_but_no_writes(site, client):
@@ -191,6 +230,16 @@ def test_cors_allows_reads_from_any_page_but_no_writes(site, client):
         HTTP_ACCESS_CONTROL_REQUEST_METHOD="PUT",
     )
     assert "PUT" not in preflight.get("Access-Control-Allow-Methods", "")
+    # POST needs no preflight with a simple content type; the answer must not be readable.
+    for method in ("POST", "PUT"):
+        preflight = client.options(
+            "/api/v1/submissions",
+            HTTP_ORIGIN="https://example.org",
+            HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+        )
+        assert "Access-Control-Allow-Origin" not in preflight, method
+    posted = client.post("/api/v1/submissions", HTTP_ORIGIN="https://example.org")
+    assert "Access-Control-Allow-Origin" not in posted
     assert "Access-Control-Allow-Origin" not in client.get("/", HTTP_ORIGIN="https://example.org")
 
 

@@ -4,10 +4,13 @@ tokens for writes, and per-client rate limits."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,19 +33,32 @@ PERIOD = r"^\d{4}-(\d{2}|\d{2}-\d{2}|W\d{2})$"
 
 
 class Limit(SimpleRateThrottle):
-    """Requests per client in a window: per token holder when the request has one, else per
-    address. The rate is read per request (``rate_setting``), so an operator's setting and the
-    site-wide switch (``DAILYPAPERS_RATELIMIT``) apply."""
+    """Requests per client in a sliding window: per token holder when the request has one,
+    else per address. The rate is read per request (``rate_setting``), so an operator's
+    setting and the site-wide switch (``DAILYPAPERS_RATELIMIT``) apply.
+
+    One instance serves every request of its operation, on every thread: what a request
+    works with stays in locals, and ``wait()`` reads this thread's answer."""
 
     def __init__(self, scope: str, rate: str | None = None, rate_setting: str = "") -> None:
         self.scope, self.fixed_rate, self.rate_setting = scope, rate, rate_setting
+        self._waits = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
         if not settings.RATELIMIT_ENABLE:
             return True
-        self.rate = self.fixed_rate or getattr(settings, self.rate_setting)
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        count, window = self.parse_rate(self.fixed_rate or getattr(settings, self.rate_setting))
+        assert count is not None and window is not None
+        key, now = self.get_cache_key(request), time.time()
+        history = [t for t in cache.get(key, []) if t > now - window]  # newest first
+        if len(history) >= count:
+            self._waits.seconds = history[-1] + window - now
+            return False
+        cache.set(key, [now, *history], window)
+        return True
+
+    def wait(self) -> float | None:
+        return getattr(self._waits, "seconds", None)
 
     def get_cache_key(self, request: HttpRequest) -> str:
         user = getattr(request, "auth", None)

@@ -29,8 +29,13 @@ def decode(cursor: str | None) -> tuple[dt.datetime | None, int] | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, pk = text.split("|")
-        return (dt.datetime.fromisoformat(when) if when else None), int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        published = dt.datetime.fromisoformat(when) if when else None
+        if published is not None:  # as encode() writes it: aware, within UTC's range
+            if published.tzinfo is None:
+                raise ValueError(when)
+            published = published.astimezone(dt.UTC)
+        return published, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise HttpError(400, "Not a cursor of this API: pass on the one a page gave.") from None
 
 

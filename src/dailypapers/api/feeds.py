@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import tex
+from dailypapers.papers.arxiv_id import ArxivId
 from dailypapers.papers.categories import NAMES
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
@@ -27,6 +28,12 @@ from dailypapers.search.views import MAX_QUERY
 
 ITEMS = 50
 _CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
+# Characters XML 1.0 cannot hold (Django's feed writer refuses them).
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 class _PaperFeed(Feed):
@@ -37,13 +44,14 @@ class _PaperFeed(Feed):
     feed_kind = "rss"
 
     def item_title(self, item: Paper) -> str:
-        return tex.to_unicode(item.title)
+        return _xml(tex.to_unicode(item.title))
 
     def item_link(self, item: Paper) -> str:
         return settings.DAILYPAPERS_SITE_URL + item.get_absolute_url()
 
     def item_guid(self, item: Paper) -> str:
-        return item.abs_url
+        # Versionless: a new arXiv version is the same entry, not a new one.
+        return ArxivId(item.arxiv_id).abs_url
 
     item_guid_is_permalink = False
 
@@ -55,18 +63,19 @@ class _PaperFeed(Feed):
             [(item.abs_url, "arXiv"), (item.pdf_url, "PDF")]
             + ([(item.code_url, "Code")] if item.code_url else []),
         )
-        return format_html(
+        html = format_html(
             "<p><em>{}</em></p><p>{}</p><p>{}</p>",
             authors,
             tex.to_unicode(item.abstract),
             links,
         )
+        return _xml(html)
 
     def item_author_name(self, item: Paper) -> str:
-        return ", ".join(item.authors)
+        return _xml(", ".join(item.authors))
 
     def item_categories(self, item: Paper) -> list[str]:
-        return item.categories
+        return [_xml(c) for c in item.categories]
 
     def item_pubdate(self, item: Paper) -> dt.datetime | None:
         featured = getattr(item, "last_featured_at", None)
@@ -163,8 +172,11 @@ class SearchFeed(_PaperFeed):
 
     def get_object(self, request: HttpRequest) -> tuple[str, str]:
         q = request.GET.get("q", "").strip()
-        if not q or len(q) > MAX_QUERY:
-            raise Http404(f"A search feed needs ?q= with 1 to {MAX_QUERY} characters.")
+        if not q or len(q) > MAX_QUERY or _NOT_XML.search(q):
+            raise Http404(
+                f"A search feed needs ?q= with 1 to {MAX_QUERY} characters, none of them "
+                "control characters."
+            )
         sort = request.GET.get("sort", "date")
         return q, sort if sort in search.SORTS else "date"
 

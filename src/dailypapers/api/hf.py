@@ -64,7 +64,7 @@ def daily_papers(
 @router.get("/papers/search", response={200: list[HfDailyPaper], **READ_ERRORS})
 def search_papers(
     request: HttpRequest,
-    q: str = Query(..., max_length=250, description="The search; the site's query language."),
+    q: str = Query("", max_length=250, description="The search; the site's query language."),
     limit: int = Query(50, ge=1, le=120),
 ):
     """Papers for a query, best first: the same hybrid search as the site's search page."""

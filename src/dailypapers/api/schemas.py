@@ -24,6 +24,7 @@ class HfAuthor(Schema):
 
 class HfUser(Schema):
     name: str = Field(description="The member's user name on this site.")
+    user: str = Field(description="The same, where huggingface_hub reads it.")
     fullname: str
     type: str = "user"
 

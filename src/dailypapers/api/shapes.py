@@ -68,10 +68,12 @@ def hf_time(when: dt.datetime | dt.date | None) -> str | None:
 def _hf_user(f: Featured | None) -> dict[str, str] | None:
     if f is None or f.submitted_by is None:
         return None
-    user = f.submitted_by
+    # Hugging Face writes the user name under both keys; huggingface_hub reads "user".
+    name = f.submitted_by.username
     return {
-        "name": user.username,
-        "fullname": user.get_full_name() or user.username,
+        "name": name,
+        "user": name,
+        "fullname": f.submitted_by.get_full_name() or name,
         "type": "user",
     }
 

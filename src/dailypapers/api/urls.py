@@ -1,12 +1,13 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
-from . import feeds, hf, v1, views
+from . import feeds, hf, sitemaps, v1, views
 from .core import api, not_found
-from .sitemaps import SITEMAPS
 
 api.add_router("/", hf.router)
 api.add_router("/v1", v1.router)
+
+_limited = views.limited("feeds")
 
 _FEEDS = [
     ("day", feeds.DayFeed, feeds.DayFeedAtom, "feeds/day"),
@@ -18,24 +19,30 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/(?P<rest>[\s\S]*)$", not_found),  # newlines too
     *[
-        path(f"{prefix}.{kind}", view(), name=f"feed_{name}_{kind}")
+        path(f"{prefix}.{kind}", _limited(view()), name=f"feed_{name}_{kind}")
         for name, rss, atom, prefix in _FEEDS
         for kind, view in (("rss", rss), ("atom", atom))
     ],
-    path("feeds/day/<str:date>.rss", feeds.DayFeed(), name="feed_date_rss"),
-    path("feeds/day/<str:date>.atom", feeds.DayFeedAtom(), name="feed_date_atom"),
-    re_path(r"^feeds/category/(?P<category>.+)\.rss$", feeds.CategoryFeed(), name="feed_cat_rss"),
+    path("feeds/day/<str:date>.rss", _limited(feeds.DayFeed()), name="feed_date_rss"),
+    path("feeds/day/<str:date>.atom", _limited(feeds.DayFeedAtom()), name="feed_date_atom"),
     re_path(
-        r"^feeds/category/(?P<category>.+)\.atom$", feeds.CategoryFeedAtom(), name="feed_cat_atom"
+        r"^feeds/category/(?P<category>.+)\.rss$",
+        _limited(feeds.CategoryFeed()),
+        name="feed_cat_rss",
+    ),
+    re_path(
+        r"^feeds/category/(?P<category>.+)\.atom$",
+        _limited(feeds.CategoryFeedAtom()),
+        name="feed_cat_atom",
     ),
     re_path(r"^papers/(?P<raw>.+)\.md$", views.paper_markdown, name="paper_markdown"),
     path("robots.txt", views.robots, name="robots"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
     path(
         "sitemap-<section>.xml",
         sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="django.contrib.sitemaps.views.sitemap",
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap_section",
     ),
     path("accounts/tokens", views.token_list, name="api_tokens"),
     path("accounts/tokens/new", views.token_create, name="api_token_create"),

@@ -3,18 +3,32 @@ member's API tokens page."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from dailypapers.views import MemberRequest
 
 from . import markdown, shapes, tokens
 
 
+def _rate(group: str, request: HttpRequest) -> str:
+    return settings.DAILYPAPERS_API_RATE
+
+
+def limited(group: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The API's rate per address, for open data served outside it (feeds, Markdown)."""
+    return ratelimit(group=f"open-data-{group}", key="ip", rate=_rate)
+
+
+@limited("markdown")
 def paper_markdown(request: HttpRequest, raw: str) -> HttpResponse:
     """``/papers/{id}.md``: what ``HfApi.read_paper`` reads."""
     return markdown_response(shapes.item_for(raw))
@@ -47,6 +61,7 @@ def robots(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
+@never_cache  # it may show a new token
 @login_required
 def token_list(request: MemberRequest) -> HttpResponse:
     """The member's tokens; a new one is shown once, right after it is made."""
