@@ -4,11 +4,12 @@ up`, one client, keep-alive): `/api/daily_papers` for random days, weeks and mon
 sorts, and `/api/papers/search` with the realistic queries of bench/search_latency.py. In the
 same run a static file from the same server is the machine's reference.
 
-Usage: python bench/open_data.py [--home DIR] [--requests N]
+Usage: python bench/open_data.py [--home DIR] [--requests N] [--postgres]
 
 --home keeps the corpus between runs (default: var/bench-open-data). The first run copies
 var/bench-search (prepared by bench/search_latency.py, which it runs if needed), imports the
-Hugging Face days into it, indexes them and embeds their papers.
+Hugging Face days into it, indexes them and embeds their papers. --postgres copies that corpus
+(papers, embeddings, featurings) into an embedded PostgreSQL + pgvector and measures there.
 Last line: {"papers": ..., "featured_days": ..., "daily_papers_p50_ms": ...,
     "daily_papers_p99_ms": ..., "search_p50_ms": ..., "search_p99_ms": ..., "static_p50_ms": ...,
     "daily_papers_p50_ratio": ..., "search_p50_ratio": ...}
@@ -17,12 +18,14 @@ Last line: {"papers": ..., "featured_days": ..., "daily_papers_p50_ms": ...,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -41,12 +44,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, default=REPO / "var" / "bench-open-data")
     parser.add_argument("--requests", type=int, default=300, help="per endpoint")
+    parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     home = args.home.resolve()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DAILYPAPERS_HOME"] = str(home)
     env["DAILYPAPERS_API_RATE"] = "1000000/m"  # one client, many requests
     prepare(env)
+    with contextlib.ExitStack() as stack:
+        if args.postgres:
+            from embedded_pg import postgres_url
+
+            env["DATABASE_URL"] = stack.enter_context(postgres_url())
+            search_latency.copy_to_postgres(env, home / "dailypapers.sqlite3")
+            _copy_featured(env, home / "dailypapers.sqlite3")
+        print(json.dumps(measure(env, args.requests, args.postgres)))
+
+
+def measure(env: dict[str, str], requests: int, postgres: bool) -> dict[str, object]:
     os.environ.update(env, DJANGO_SETTINGS_MODULE="dailypapers.settings")
     from dailypapers.cli import setup
 
@@ -56,16 +71,17 @@ def main() -> None:
 
     days = feed.featured_days()
     rng = random.Random(11)
-    daily = [_period_params(rng, days) for _ in range(args.requests)]
+    daily = [_period_params(rng, days) for _ in range(requests)]
     # Hugging Face takes queries of at most 250 characters; longer descriptions are cut there.
-    searches = [{"q": _cut(text, 250)} for _, text in realistic_queries(args.requests)]
-    figures: dict[str, object] = {"papers": Paper.objects.count(), "featured_days": len(days)}
+    searches = [{"q": _cut(text, 250)} for _, text in realistic_queries(requests)]
+    figures: dict[str, object] = {"database": "postgresql" if postgres else "sqlite"}
+    figures.update(papers=Paper.objects.count(), featured_days=len(days))
     with serving(env) as (port, _):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for i in range(10):  # each web process loads the model and maps the index first
             _get(conn, "/api/daily_papers", daily[i])
             _get(conn, "/api/papers/search", searches[i])
-        static = _times(conn, "/static/css/site.css", [{}] * args.requests)
+        static = _times(conn, "/static/css/site.css", [{}] * requests)
         daily_times = _times(conn, "/api/daily_papers", daily)
         search_times = _times(conn, "/api/papers/search", searches)
     figures.update(percentiles(daily_times, "daily_papers_"))
@@ -74,7 +90,7 @@ def main() -> None:
     reference = figures["static_p50_ms"]
     figures["daily_papers_p50_ratio"] = round(figures["daily_papers_p50_ms"] / reference, 1)
     figures["search_p50_ratio"] = round(figures["search_p50_ms"] / reference, 1)
-    print(json.dumps(figures))
+    return figures
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -101,6 +117,19 @@ def prepare(env: dict[str, str]) -> None:
     subprocess.run([*CLI, "reindex"], env=env, check=True)
     subprocess.run([*CLI, "embed"], env=env, check=True)
     marker.write_text(json.dumps({"prepared": dt.datetime.now(dt.UTC).isoformat()}))
+
+
+def _copy_featured(env: dict[str, str], sqlite_path: Path) -> None:
+    """The featurings, which bench/search_latency.py's copy leaves out (its corpus has none)."""
+    import psycopg
+
+    src = sqlite3.connect(sqlite_path)
+    columns = [row[1] for row in src.execute("PRAGMA table_info(feed_featured)")]
+    with psycopg.connect(env["DATABASE_URL"]) as pg, pg.cursor() as cur:
+        with cur.copy(f"COPY feed_featured ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in src.execute(f"SELECT {', '.join(columns)} FROM feed_featured"):
+                copy.write_row(row)
+        cur.execute("ANALYZE feed_featured")
 
 
 def _period_params(rng: random.Random, days: list[dt.date]) -> dict[str, str]:
