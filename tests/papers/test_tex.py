@@ -17,6 +17,10 @@ from dailypapers.papers.tex import to_unicode
         # Plain text stays as it is: % is no comment, ~ no space.
         ("50% of runs, 100\\% sure", "50% of runs, 100% sure"),
         ("see http://x.org/~me/a_b and $k$-means", "see http://x.org/~me/a_b and k-means"),
+        ("Electron.~J.~Combin. 2009", "Electron. J. Combin. 2009"),  # TeX's tie
+        # Macros pylatexenc does not know keep their arguments, else their name.
+        ("\\texttt{code} and $\\operatorname{KL}$", "code and KL"),
+        ("$\\poly(n)$ over $\\R^n$", "poly(n) over R^n"),
         ("No TeX at all: a_b, x^2 (sic).", "No TeX at all: a_b, x^2 (sic)."),
     ],
 )
