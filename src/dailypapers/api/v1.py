@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from django.contrib.auth.models import User
-from django.db.models import Count
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Path, Query, Router, Status
@@ -185,22 +185,10 @@ def search_papers(
 
 @router.get("/categories", response={200: list[Category], **READ_ERRORS})
 def categories(request: HttpRequest):
-    """Primary categories of the corpus, the largest first."""
-    counts = (
-        papers.visible()
-        .exclude(primary_category="")
-        .values("primary_category")
-        .annotate(n=Count("id"))
-        .order_by("-n", "primary_category")
-    )
-    return [
-        {
-            "code": c["primary_category"],
-            "name": NAMES.get(c["primary_category"], ""),
-            "papers": c["n"],
-        }
-        for c in counts
-    ]
+    """Primary categories of the corpus, the largest first (counted every 10 minutes)."""
+    # Counting 240k papers takes ~0.2 s, and the counts move only with imports.
+    counts = cache.get_or_set("api-v1-categories", papers.primary_category_counts, 600) or []
+    return [{"code": code, "name": NAMES.get(code, ""), "papers": n} for code, n in counts]
 
 
 # --- writes, with a personal token --------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Paper
 
@@ -34,6 +34,18 @@ def in_order(pks: Sequence[int], papers: QuerySet[Paper] | None = None) -> list[
 def announced_between(start: dt.date, end: dt.date) -> QuerySet[Paper]:
     """Visible papers first announced in ``[start, end]``, newest first."""
     return visible().filter(announced__range=(start, end)).order_by("-announced", "arxiv_id")
+
+
+def primary_category_counts() -> list[tuple[str, int]]:
+    """``(category, visible papers)`` by primary category, the largest first."""
+    counts = (
+        visible()
+        .exclude(primary_category="")
+        .values_list("primary_category")
+        .annotate(n=Count("id"))
+        .order_by("-n", "primary_category")
+    )
+    return list(counts)
 
 
 def newest_first(
