@@ -82,7 +82,10 @@ api = NinjaAPI(
         "(`Authorization: Bearer ...`, made under Account settings → API tokens).\n"
         "* `/api/daily_papers`, `/api/papers/...`: the same paths, parameters and JSON as "
         "Hugging Face's papers API, so that its clients (`huggingface_hub.HfApi(endpoint=...)`) "
-        "work unchanged.\n\n"
+        "work unchanged.\n"
+        "* Not here but beside it: RSS and Atom feeds (`/feeds/day.rss`, `/feeds/trending.rss`, "
+        "`/feeds/category/cs.LG.rss`, `/feeds/search.rss?q=...`; `.atom`), papers as Markdown "
+        "(`/papers/{id}.md`) and an MCP server for assistants (`dailypapers mcp`).\n\n"
         'Errors are `{"error": "..."}` with a 4xx status. Lists page with `page`/`limit` '
         f"(`limit` at most {MAX_LIMIT}) or a cursor. Responses carry an `ETag`; send it back "
         "in `If-None-Match` for a 304 when nothing changed."
