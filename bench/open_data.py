@@ -86,6 +86,7 @@ def measure(env: dict[str, str], requests: int, postgres: bool) -> dict[str, obj
         search_times = _times(conn, "/api/papers/search", searches)
     figures.update(percentiles(daily_times, "daily_papers_"))
     figures.update(percentiles(search_times, "search_"))
+    figures.update(_search_parts(searches))
     figures.update(percentiles(static, "static_"))
     reference = figures["static_p50_ms"]
     figures["daily_papers_p50_ratio"] = round(figures["daily_papers_p50_ms"] / reference, 1)
@@ -142,6 +143,29 @@ def _period_params(rng: random.Random, days: list[dt.date]) -> dict[str, str]:
         "month": f"{day:%Y-%m}",
     }[kind]
     return {kind: value, "sort": rng.choice(["publishedAt", "trending"])}
+
+
+def _search_parts(searches: list[dict]) -> dict[str, float]:
+    """Where a search request's time goes, in this process: the search itself, the rows of
+    its first 50 papers, and their Hugging Face shape (featurings, comment counts)."""
+    from dailypapers.api import shapes
+    from dailypapers.search import selectors as search
+
+    parts: dict[str, list[float]] = {"search": [], "rows": [], "shape": []}
+    for params in searches:
+        start = time.perf_counter()
+        results = search.search(params["q"])
+        found = time.perf_counter()
+        rows = results.papers(0, 50)
+        fetched = time.perf_counter()
+        [shapes.hf_daily(i) for i in shapes.items(rows)]
+        parts["search"].append(found - start)
+        parts["rows"].append(fetched - found)
+        parts["shape"].append(time.perf_counter() - fetched)
+    figures: dict[str, float] = {}
+    for name, times in parts.items():
+        figures.update(percentiles(times, f"in_process_{name}_"))
+    return figures
 
 
 def _cut(text: str, most: int) -> str:

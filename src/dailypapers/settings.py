@@ -137,7 +137,8 @@ CACHES = {
     "open_data": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "dailypapers_open_data_cache",
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        # Django's database cache counts its rows on every write: kept small, that stays cheap.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     },
 }
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
