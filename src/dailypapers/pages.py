@@ -20,6 +20,7 @@ from dailypapers.community import selectors as community
 from dailypapers.community.forms import CommentForm
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
+from dailypapers.library import selectors as library
 from dailypapers.papers import arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
@@ -49,7 +50,7 @@ def trending(request: HttpRequest) -> HttpResponse:
     end = timezone.localdate()
     start = end - dt.timedelta(days=6)
     page = _page(request, feed.listing(start, end, "trending"))
-    context = {"page": page, "voted": _voted(request, page), "start": start, "end": end}
+    context = {"page": page, "start": start, "end": end, **_marks(request, page)}
     return render(request, "feed/trending.html", context)
 
 
@@ -68,7 +69,7 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     context = {
         "period": p,
         "page": page,
-        "voted": _voted(request, page),
+        **_marks(request, page),
         "sort": sort,
         "sorts": list(feed.SORTS),
         "prev": prev,
@@ -85,9 +86,13 @@ def _page(request: HttpRequest, papers: QuerySet[Paper]) -> Page:
     return Paginator(papers, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _voted(request: HttpRequest, papers: Iterable[Paper]) -> set[int]:
-    """Which of the papers the viewer upvoted, for their vote buttons."""
-    return community.voted_by(request.user, [p.pk for p in papers])
+def _marks(request: HttpRequest, papers: Iterable[Paper]) -> dict[str, set[int]]:
+    """The viewer's own marks on the cards: ``voted`` and ``saved`` paper ids."""
+    pks = [p.pk for p in papers]
+    return {
+        "voted": community.voted_by(request.user, pks),
+        "saved": library.saved_ids(request.user, pks),
+    }
 
 
 def _quiet(p: periods.Period) -> feed.Quiet:
@@ -123,7 +128,9 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         )
     context = {
         "paper": paper,
-        "voted": _voted(request, [paper]),
+        **_marks(request, [paper]),
+        "collections": library.of(request.user) if request.user.is_authenticated else [],
+        "holding": library.holding(request.user, paper),
         "next": paper.get_absolute_url(),
         "featured": feed.featured_history(paper),
         "comments": community.comments_for(paper),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "dailypapers.community",
     "dailypapers.digest",
     "dailypapers.search",
+    "dailypapers.library",
     "dailypapers.api",
     "django_htmx",
 ]

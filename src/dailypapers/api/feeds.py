@@ -19,6 +19,8 @@ from django.utils.html import format_html, format_html_join
 
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
+from dailypapers.library import selectors as library
+from dailypapers.library.models import Collection
 from dailypapers.papers import tex
 from dailypapers.papers.arxiv_id import ArxivId
 from dailypapers.papers.categories import NAMES
@@ -198,7 +200,36 @@ class SearchFeed(_PaperFeed):
         return search.search(obj[0], sort=obj[1]).papers(0, ITEMS)
 
 
+class CollectionFeed(_PaperFeed):
+    """A member's public collection, the papers added last first."""
+
+    def get_object(self, request: HttpRequest, username: str, slug: str) -> Collection:
+        found = library.public(username, slug)
+        if found is None:
+            raise Http404("No such public collection.")
+        return found
+
+    def title(self, obj: Collection) -> str:
+        return _xml(f"dailypapers · {obj.name} by {obj.owner.username}")
+
+    def description(self, obj: Collection) -> str:
+        return _xml(obj.description or f"A collection by {obj.owner.username}.")
+
+    def link(self, obj: Collection) -> str:
+        return settings.DAILYPAPERS_SITE_URL + obj.public_url
+
+    def address(self, obj: Collection) -> str:
+        return f"/feeds{obj.public_url}.{self.feed_kind}"
+
+    def items(self, obj: Collection) -> list[Paper]:
+        return list(library.papers_in(obj)[:ITEMS])
+
+    def item_pubdate(self, item: Paper) -> dt.datetime | None:
+        return getattr(item, "added_at", None) or item.published
+
+
 DayFeedAtom = _atom(DayFeed)
+CollectionFeedAtom = _atom(CollectionFeed)
 TrendingFeedAtom = _atom(TrendingFeed)
 CategoryFeedAtom = _atom(CategoryFeed)
 SearchFeedAtom = _atom(SearchFeed)

@@ -118,6 +118,13 @@ class SearchPage(PaperPage):
     notice: str | None = Field(description="Why semantic search was off, if it was.")
 
 
+class CollectionPage(PaperPage):
+    name: str
+    description: str
+    owner: str
+    url: str = Field(description="Its page on this site.")
+
+
 class Comment(Schema):
     id: int
     author: str

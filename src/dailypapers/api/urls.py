@@ -35,6 +35,16 @@ urlpatterns = [
         _limited(feeds.CategoryFeedAtom()),
         name="feed_cat_atom",
     ),
+    path(
+        "feeds/members/<str:username>/collections/<slug:slug>.rss",
+        _limited(feeds.CollectionFeed()),
+        name="feed_collection_rss",
+    ),
+    path(
+        "feeds/members/<str:username>/collections/<slug:slug>.atom",
+        _limited(feeds.CollectionFeedAtom()),
+        name="feed_collection_atom",
+    ),
     re_path(r"^papers/(?P<raw>.+)\.md$", views.paper_markdown, name="paper_markdown"),
     path("robots.txt", views.robots, name="robots"),
     path("sitemap.xml", sitemaps.index, name="sitemap"),

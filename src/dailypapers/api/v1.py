@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from dailypapers.community import services as community_services
 from dailypapers.community.models import Comment as CommentRow
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
+from dailypapers.library import selectors as library
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.categories import NAMES
 from dailypapers.search import selectors as search
@@ -38,6 +40,7 @@ from .core import (
 )
 from .schemas import (
     Category,
+    CollectionPage,
     Comment,
     CommentIn,
     Me,
@@ -180,6 +183,23 @@ def search_papers(
         "results": [shapes.paper(i) for i in shapes.items(results.papers(start, start + limit))],
         "semantic": results.semantic,
         "notice": results.semantic_error,
+    }
+
+
+@router.get("/collections/{username}/{slug}", response={200: CollectionPage, **READ_ERRORS})
+def collection(
+    request: HttpRequest, username: str, slug: str, page: int = Page, limit: int = PageLimit
+):
+    """A member's public collection, the papers added last first."""
+    found = library.public(username, slug)
+    if found is None:
+        raise Http404(f"{username} has no public collection {slug!r}.")
+    return {
+        **_paged(request, library.papers_in(found), page, limit),
+        "name": found.name,
+        "description": found.description,
+        "owner": found.owner.username,
+        "url": settings.DAILYPAPERS_SITE_URL + found.public_url,
     }
 
 

@@ -1,0 +1,60 @@
+from django.conf import settings
+from django.db import models
+
+from dailypapers.papers.models import Paper
+
+
+class Collection(models.Model):
+    """A member's named list of papers; private unless made public. Every member has one
+    called "Saved" (``services.saved``), which cannot be deleted."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections"
+    )
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, help_text="Its address under the owner's page.")
+    description = models.TextField(blank=True, max_length=2000)
+    public = models.BooleanField(default=False)
+    is_saved = models.BooleanField(default=False, help_text='The member\'s "Saved" list.')
+    created_at = models.DateTimeField(auto_now_add=True)
+    papers = models.ManyToManyField(Paper, through="Entry", related_name="+")
+
+    class Meta:
+        ordering = ["-is_saved", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "slug"], name="collection_slug_per_owner"),
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(is_saved=True),
+                name="one_saved_collection_per_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return f"/library/{self.pk}"
+
+    @property
+    def public_url(self) -> str:
+        return f"/members/{self.owner.username}/collections/{self.slug}"
+
+
+class Entry(models.Model):
+    """A paper in a collection, once, with when it was added."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="entries")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="library_entries")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "paper"], name="paper_once_per_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection} ∋ {self.paper_id}"

@@ -1,0 +1,65 @@
+"""Reads of collections, for pages, the API and feeds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, F, Q, QuerySet
+
+from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
+from dailypapers.papers.models import Paper
+
+from .models import Collection, Entry
+
+Viewer = User | AnonymousUser
+
+
+def of(user: User) -> QuerySet[Collection]:
+    """The member's collections, "Saved" first, with ``size`` (visible papers)."""
+    shown = Q(entries__paper__hidden=False)
+    return Collection.objects.filter(owner=user).annotate(size=Count("entries", filter=shown))
+
+
+def owned(user: Viewer, pk: int) -> Collection | None:
+    """The collection ``pk`` if ``user`` owns it."""
+    if not user.is_authenticated:
+        return None
+    return Collection.objects.filter(owner=user, pk=pk).first()
+
+
+def public(username: str, slug: str) -> Collection | None:
+    """A public collection by its owner's name and its slug; none of banned members."""
+    return (
+        Collection.objects.filter(owner__username=username, slug=slug, public=True)
+        .exclude(owner__member__banned=True)
+        .select_related("owner")
+        .first()
+    )
+
+
+def papers_in(collection: Collection) -> QuerySet[Paper]:
+    """Its visible papers, most recently added first, with their votes and ``added_at``."""
+    rows = papers.visible().filter(library_entries__collection=collection)
+    # The annotation uses the filter's join: the entry of this collection.
+    ordered = rows.annotate(added_at=F("library_entries__added_at")).order_by("-added_at", "-pk")
+    return feed.with_votes(ordered)
+
+
+def saved_ids(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
+    """Which of the papers are in the viewer's "Saved" collection."""
+    if not user.is_authenticated:
+        return set()
+    found = Entry.objects.filter(
+        collection__owner=user, collection__is_saved=True, paper_id__in=list(paper_ids)
+    )
+    return set(found.values_list("paper_id", flat=True))
+
+
+def holding(user: Viewer, paper: Paper) -> set[int]:
+    """The ids of the viewer's collections that hold ``paper``."""
+    if not user.is_authenticated:
+        return set()
+    found = Entry.objects.filter(collection__owner=user, paper=paper)
+    return set(found.values_list("collection_id", flat=True))

@@ -1,0 +1,85 @@
+"""Writes of the library: collections and what is in them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from dailypapers.papers.models import Paper
+
+from .models import Collection, Entry
+
+MAX_COLLECTIONS = 200
+SAVED = "Saved"
+
+
+class LibraryError(Exception):
+    """A request the library refuses; the message is for the member."""
+
+
+def saved(user: User) -> Collection:
+    """The member's "Saved" collection, made on first use (safe under concurrent saves)."""
+    found = Collection.objects.filter(owner=user, is_saved=True).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return Collection.objects.create(owner=user, name=SAVED, slug="saved", is_saved=True)
+    except IntegrityError:  # made meanwhile by another request
+        return Collection.objects.get(owner=user, is_saved=True)
+
+
+def create(user: User, name: str, description: str = "", public: bool = False) -> Collection:
+    name = _name(name)
+    if Collection.objects.filter(owner=user).count() >= MAX_COLLECTIONS:
+        raise LibraryError(f"You have {MAX_COLLECTIONS} collections, the most one member may.")
+    base = slugify(name)[:90] or "collection"
+    taken = set(
+        Collection.objects.filter(owner=user, slug__startswith=base).values_list("slug", flat=True)
+    )
+    slug = next(s for s in [base, *(f"{base}-{i}" for i in range(2, 10_000))] if s not in taken)
+    return Collection.objects.create(
+        owner=user, name=name, slug=slug, description=description.strip(), public=public
+    )
+
+
+def update(collection: Collection, name: str, description: str, public: bool) -> None:
+    """Rename, describe, make public or private ("Saved" keeps its name)."""
+    if not collection.is_saved:
+        collection.name = _name(name)
+    collection.description, collection.public = description.strip(), public
+    collection.save(update_fields=["name", "description", "public"])
+
+
+def delete(collection: Collection) -> None:
+    if collection.is_saved:
+        raise LibraryError('"Saved" cannot be deleted; remove its papers instead.')
+    collection.delete()
+
+
+def add(collection: Collection, paper: Paper) -> None:
+    """Put ``paper`` in the collection; already there: no change."""
+    Entry.objects.get_or_create(collection=collection, paper=paper)
+
+
+def remove(collection: Collection, paper: Paper) -> None:
+    Entry.objects.filter(collection=collection, paper=paper).delete()
+
+
+def place(user: User, paper: Paper, chosen: Iterable[int]) -> None:
+    """Put ``paper`` in exactly the member's collections ``chosen`` (ids), out of the others."""
+    wanted = set(chosen)
+    for collection in Collection.objects.filter(owner=user):
+        (add if collection.pk in wanted else remove)(collection, paper)
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise LibraryError("Give the collection a name.")
+    if len(name) > 100 or "\x00" in name:
+        raise LibraryError("A name has at most 100 characters.")
+    return name

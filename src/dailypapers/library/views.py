@@ -1,0 +1,158 @@
+"""The member's library: collections, saving from any list or paper page (htmx, or a plain
+form), export and import, and public collections' pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from dailypapers.community import selectors as community
+from dailypapers.community.decorators import next_url
+from dailypapers.papers import selectors as papers
+from dailypapers.papers.models import Paper
+from dailypapers.views import MemberRequest
+
+from . import formats, selectors, services
+from .models import Collection
+
+MAX_IMPORT = 5 * 1024 * 1024
+
+
+@login_required
+def library(request: MemberRequest) -> HttpResponse:
+    """The member's collections, and a form for a new one."""
+    if request.method == "POST":
+        try:
+            c = services.create(request.user, request.POST.get("name", ""))
+        except services.LibraryError as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect(c.get_absolute_url())
+    services.saved(request.user)  # "Saved" is there from the start
+    context = {"collections": selectors.of(request.user)}
+    return render(request, "library/library.html", context)
+
+
+@login_required
+def collection(request: MemberRequest, pk: int) -> HttpResponse:
+    """One of the member's collections: its papers; rename, describe, share, delete."""
+    c = _own(request, pk)
+    if request.method == "POST":
+        return _change(request, c)
+    context = {
+        "collection": c,
+        "papers": selectors.papers_in(c)[:500],
+        "can_share": community.can_participate(request.user),
+    }
+    return render(request, "library/collection.html", context)
+
+
+def _change(request: MemberRequest, c: Collection) -> HttpResponse:
+    action = request.POST.get("action")
+    try:
+        if action == "delete":
+            services.delete(c)
+            messages.success(request, f"{c.name} is deleted.")
+            return redirect("library")
+        if action == "remove":
+            paper = get_object_or_404(Paper, pk=request.POST.get("paper", 0) or 0)
+            services.remove(c, paper)
+        else:
+            public = request.POST.get("public") == "on"
+            if public and not community.can_participate(request.user):
+                raise services.LibraryError("Verify your email address to share collections.")
+            services.update(
+                c, request.POST.get("name", c.name), request.POST.get("description", ""), public
+            )
+            messages.success(request, "Saved your changes.")
+    except services.LibraryError as exc:
+        messages.error(request, str(exc))
+    return redirect(c.get_absolute_url())
+
+
+def shared(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+    """A public collection's page, for anyone."""
+    c = selectors.public(username, slug)
+    if c is None:
+        raise Http404("no such public collection")
+    context = {"collection": c, "papers": selectors.papers_in(c)[:500]}
+    return render(request, "library/shared.html", context)
+
+
+@require_POST
+@login_required
+def save(request: MemberRequest, pk: int) -> HttpResponse:
+    """Put a paper in "Saved", or take it out (``action=remove``)."""
+    paper = get_object_or_404(papers.visible(), pk=pk)
+    target = services.saved(request.user)
+    if request.POST.get("action") == "remove":
+        services.remove(target, paper)
+    else:
+        services.add(target, paper)
+    if request.htmx:
+        context = {"paper": paper, "saved": selectors.saved_ids(request.user, [pk])}
+        return render(request, "library/_save.html", context)
+    return redirect(next_url(request, paper.get_absolute_url()))
+
+
+@require_POST
+@login_required
+def place(request: MemberRequest, pk: int) -> HttpResponse:
+    """The paper page's form: the paper in exactly the ticked collections (and a new one)."""
+    paper = get_object_or_404(papers.visible(), pk=pk)
+    chosen = {int(v) for v in request.POST.getlist("collection") if v.isdigit()}
+    if request.POST.get("new", "").strip():
+        try:
+            chosen.add(services.create(request.user, request.POST["new"]).pk)
+        except services.LibraryError as exc:
+            messages.error(request, str(exc))
+    services.place(request.user, paper, chosen)
+    messages.success(request, "Your collections are updated.")
+    return redirect(f"{paper.get_absolute_url()}#collections")
+
+
+@login_required
+def export(request: MemberRequest, pk: int | None = None, kind: str = "json") -> HttpResponse:
+    """A collection (or all of them) as JSON, or as BibTeX."""
+    chosen = [_own(request, pk)] if pk is not None else list(selectors.of(request.user))
+    name = chosen[0].slug if pk is not None else "library"
+    if kind == "bib":
+        rows = [p for c in chosen for p in selectors.papers_in(c)]
+        unique = list({p.pk: p for p in rows}.values())
+        body, content_type = formats.to_bibtex(unique), "application/x-bibtex; charset=utf-8"
+    else:
+        body, content_type = formats.to_json(chosen), "application/json"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+@require_POST
+@login_required
+def import_file(request: MemberRequest) -> HttpResponse:
+    """Import a library export (JSON) back: collections by name, papers by arXiv id."""
+    upload = request.FILES.get("file")
+    if upload is None or (upload.size or 0) > MAX_IMPORT:
+        messages.error(request, "Choose a JSON export of at most 5 MB.")
+        return redirect("library")
+    try:
+        report = formats.from_json(request.user, upload.read().decode("utf-8", "replace"))
+    except (formats.BadExport, services.LibraryError) as exc:
+        messages.error(request, str(exc))
+        return redirect("library")
+    note = f"Imported {report.added} new paper(s) into {report.collections} collection(s)."
+    if report.not_found:
+        shown = ", ".join(report.not_found[:20]) + (" …" if len(report.not_found) > 20 else "")
+        note += f" Not in this corpus ({len(report.not_found)}): {shown}."
+    messages.success(request, note)
+    return redirect("library")
+
+
+def _own(request: MemberRequest, pk: int) -> Collection:
+    c = selectors.owned(request.user, pk)
+    if c is None:
+        raise Http404("not one of your collections")
+    return c
