@@ -232,3 +232,49 @@ def test_a_public_collection_as_feed_and_api(papers, ada, live_server):
     api = httpx.get(f"{live_server.url}/api/v1/collections/ada/shared").json()
     assert (api["name"], api["owner"], api["count"]) == ("Shared", "ada", 2)
     assert httpx.get(f"{live_server.url}/api/v1/collections/ada/nope").status_code == 404
+
+
+def _upload(client: Client, text: str, name: str) -> str:
+    upload = io.BytesIO(text.encode())
+    upload.name = name
+    return client.post("/library/import", {"file": upload}, follow=True).content.decode()
+
+
+def test_a_bibtex_file_becomes_saved_papers(papers, ada, client):
+    papers[1].doi = "10.1109/CVPR.2016.90"
+    papers[1].save()
+    bib = """@misc{vaswani, title={Attention}, eprint={1706.03762}, archivePrefix={arXiv}}
+@inproceedings{he, title={Residual}, doi={10.1109/cvpr.2016.90}}
+@article{witten, url={https://arxiv.org/abs/hep-th/9901001v2}}
+@article{elsewhere, title={Not here}, doi={10.1000/none}}
+@broken{ oops
+"""
+    text = _upload(client, bib, "refs.bib")
+    assert "Imported 3 new paper(s)" in text
+    assert "Not in this corpus (2): elsewhere, unreadable entry at line 5" in text
+    saved = {p.arxiv_id for p in selectors.papers_in(services.saved(ada))}
+    assert saved == {"1706.03762", "1512.03385", "hep-th/9901001"}
+    assert "Imported 0 new paper(s)" in _upload(client, bib, "refs.bib")  # nothing twice
+
+
+def test_a_zotero_csl_json_export_becomes_saved_papers(papers, ada, client):
+    # As Zotero exports an arXiv preprint, and a journal article it knows only by DOI.
+    items = [
+        {
+            "id": "http://zotero.org/users/1/items/A",
+            "type": "article",
+            "title": "Attention Is All You Need",
+            "URL": "http://arxiv.org/abs/1706.03762",
+            "DOI": "10.48550/arXiv.1706.03762",
+            "number": "arXiv:1706.03762",
+        },
+        {"id": "B", "type": "article", "title": "Old", "DOI": "10.48550/arXiv.hep-th/9901001"},
+        {"id": "C", "type": "article-journal", "title": "Elsewhere", "DOI": "10.1000/none"},
+    ]
+    text = _upload(client, json.dumps(items), "zotero.json")
+    assert "Imported 2 new paper(s)" in text and "Not in this corpus (1): Elsewhere" in text
+    assert {p.arxiv_id for p in selectors.papers_in(services.saved(ada))} == {
+        "1706.03762",
+        "hep-th/9901001",
+    }
+    assert "No BibTeX entry" in _upload(client, "just words", "notes.txt")

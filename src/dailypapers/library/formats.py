@@ -1,5 +1,6 @@
 """Collections out and back in: JSON (everything, re-importable without loss) and BibTeX (for
-reference managers)."""
+reference managers); and references from elsewhere in: a BibTeX file or a Zotero CSL-JSON
+export, whose papers with an arXiv id or a DOI the corpus has go to "Saved"."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import bibtexparser
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -80,6 +82,81 @@ def from_json(user: User, text: str) -> ImportReport:
                 added_before = collection.entries.filter(paper=paper).exists()
                 services.add(collection, paper)
                 report.added += not added_before
+    return report
+
+
+def import_file(user: User, text: str) -> ImportReport:
+    """Whatever the member uploaded: a library export (JSON), CSL-JSON (a list of items, as
+    Zotero exports) or BibTeX."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        return from_json(user, text)
+    if stripped.startswith("["):
+        try:
+            items = json.loads(text)
+        except ValueError as exc:
+            raise BadExport(f"This is not JSON: {exc}.") from None
+        return _save_references(user, [_csl_reference(i) for i in items if isinstance(i, dict)])
+    return from_bibtex(user, text)
+
+
+def from_bibtex(user: User, text: str) -> ImportReport:
+    library = bibtexparser.parse_string(text)
+    if not library.entries:
+        raise BadExport("No BibTeX entry found in this file.")
+    references = []
+    for entry in library.entries:
+        fields = {f.key.lower(): str(f.value) for f in entry.fields}
+        texts = [fields.get("eprint", ""), fields.get("url", ""), fields.get("arxivid", "")]
+        references.append(_Reference(entry.key, texts, fields.get("doi", "")))
+    report = _save_references(user, references)
+    report.not_found += [
+        f"unreadable entry at line {(b.start_line or 0) + 1}" for b in library.failed_blocks
+    ]
+    return report
+
+
+@dataclass
+class _Reference:
+    label: str  # for the not-found list
+    texts: list[str]  # where an arXiv id may be
+    doi: str
+
+
+def _csl_reference(item: dict) -> _Reference:
+    texts = [str(item.get(k, "")) for k in ("URL", "number", "arxiv", "note")]
+    return _Reference(
+        str(item.get("title") or item.get("id") or "untitled"), texts, str(item.get("DOI", ""))
+    )
+
+
+# arXiv's own DOIs: 10.48550/arXiv.<id>
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.I)
+
+
+def _find(ref: _Reference) -> Paper | None:
+    arxiv_doi = _ARXIV_DOI.match(ref.doi.strip())
+    for text in [*ref.texts, arxiv_doi[1] if arxiv_doi else ""]:
+        for word in text.replace(",", " ").split():
+            try:
+                found = papers.paper_by_id(arxiv_id.parse(word.removeprefix("arXiv:")).id)
+            except arxiv_id.InvalidArxivId:
+                continue
+            if found is not None:
+                return found
+    return papers.paper_by_doi(ref.doi)
+
+
+def _save_references(user: User, references: list[_Reference]) -> ImportReport:
+    report = ImportReport(collections=1)
+    target = services.saved(user)
+    for ref in references:
+        paper = _find(ref)
+        if paper is None:
+            report.not_found.append(ref.label)
+        elif not target.entries.filter(paper=paper).exists():
+            services.add(target, paper)
+            report.added += 1
     return report
 
 

@@ -133,13 +133,16 @@ def export(request: MemberRequest, pk: int | None = None, kind: str = "json") ->
 @require_POST
 @login_required
 def import_file(request: MemberRequest) -> HttpResponse:
-    """Import a library export (JSON) back: collections by name, papers by arXiv id."""
+    """Import a library export (JSON) back, collections by name and papers by arXiv id; or a
+    BibTeX file or Zotero CSL-JSON export into "Saved"."""
     upload = request.FILES.get("file")
     if upload is None or (upload.size or 0) > MAX_IMPORT:
-        messages.error(request, "Choose a JSON export of at most 5 MB.")
+        messages.error(
+            request, "Choose a file of at most 5 MB: an export of this site, BibTeX or CSL-JSON."
+        )
         return redirect("library")
     try:
-        report = formats.from_json(request.user, upload.read().decode("utf-8", "replace"))
+        report = formats.import_file(request.user, upload.read().decode("utf-8", "replace"))
     except (formats.BadExport, services.LibraryError) as exc:
         messages.error(request, str(exc))
         return redirect("library")

@@ -15,6 +15,11 @@ def paper_by_id(ident: str) -> Paper | None:
     return Paper.objects.filter(arxiv_id=ident).first()
 
 
+def paper_by_doi(doi: str) -> Paper | None:
+    """The paper with this DOI (case aside: DOIs are case-insensitive), or None."""
+    return Paper.objects.filter(doi__iexact=doi.strip()).first() if doi.strip() else None
+
+
 def visible() -> QuerySet[Paper]:
     """Papers shown in feeds and search: not hidden (by a moderator, or deleted on arXiv)."""
     return Paper.objects.filter(hidden=False)
