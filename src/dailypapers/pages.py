@@ -1,13 +1,17 @@
-"""Pages that compose several apps: the day, week and month listings, trending, and the paper
-page. They sit above every app (README, "Layout") and take what they show from each app's
-selectors; pages of one app stay in that app's views."""
+"""Pages that compose several apps: the day, week and month listings, trending, the paper
+page, and a member's own data (download, delete). They sit above every app (README, "Layout")
+and take what they show from each app's selectors; pages of one app stay in that app's views."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -15,16 +19,20 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 
+from dailypapers.api import tokens
 from dailypapers.api import views as api_views
 from dailypapers.community import selectors as community
+from dailypapers.community import services as community_services
 from dailypapers.community.forms import CommentForm
+from dailypapers.digest import selectors as digest
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
+from dailypapers.library import formats as library_formats
 from dailypapers.library import selectors as library
 from dailypapers.papers import arxiv_id
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
-from dailypapers.views import error_page
+from dailypapers.views import MemberRequest, error_page
 
 # --- listings ---------------------------------------------------------------------------------
 
@@ -141,3 +149,52 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
     response = render(request, "papers/detail.html", context)
     patch_vary_headers(response, ["Accept"])  # the same address serves Markdown
     return response
+
+
+# --- a member's own data ----------------------------------------------------------------------
+
+
+@login_required
+def my_data(request: MemberRequest) -> HttpResponse:
+    """Everything the site holds about the member, as one JSON file."""
+    user = request.user
+    member = community.member_of(user)
+    data = {
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "joined": user.date_joined.isoformat(),
+            "email_verified": bool(member and member.email_verified),
+        },
+        "votes": community.votes_of(user),
+        "comments": community.comments_by(user),
+        "submissions": [
+            {"paper": f.paper.arxiv_id, "day": f.day.isoformat()}
+            for f in feed.submissions(user).select_related("paper")
+        ],
+        "library": library_formats.export(list(library.of(user))),
+        "digest": digest.subscription_of(user),
+        "api_tokens": [
+            {"name": t.name, "created_at": t.created_at.isoformat(), "prefix": t.prefix}
+            for t in tokens.of(user)
+        ],
+    }
+    response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="dailypapers-{user.username}.json"'
+    return response
+
+
+@login_required
+def delete_account(request: MemberRequest) -> HttpResponse:
+    """Delete the account after the password; the member chooses what becomes of comments."""
+    error = None
+    if request.method == "POST":
+        if not request.user.check_password(request.POST.get("password", "")):
+            error = "That is not your password."
+        else:
+            keep = request.POST.get("comments") != "remove"
+            community_services.delete_account(request.user, keep_comments=keep)
+            logout(request)
+            messages.success(request, "Your account is deleted.")
+            return redirect("home")
+    return render(request, "community/delete_account.html", {"error": error})

@@ -10,6 +10,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", pages.home, name="home"),
     path("trending", pages.trending, name="trending"),
+    path("accounts/data", pages.my_data, name="my_data"),
+    path("accounts/delete", pages.delete_account, name="delete_account"),
     path("papers/date/<str:text>", pages.period, {"kind": "date"}, name="day"),
     path("papers/week/<str:text>", pages.period, {"kind": "week"}, name="week"),
     path("papers/month/<str:text>", pages.period, {"kind": "month"}, name="month"),

@@ -108,7 +108,7 @@ def comments(request: HttpRequest, paper_id: str):
 def _comment(c: CommentRow, replies: list[CommentRow]) -> dict:
     return {
         "id": c.pk,
-        "author": c.user.username,
+        "author": c.author,
         "body": c.body,
         "created_at": c.created_at,
         "edited_at": c.edited_at,

@@ -35,11 +35,20 @@ class Vote(models.Model):
         return f"{self.user} ▲ {self.paper.arxiv_id}"
 
 
+DELETED_MEMBER = "deleted member"
+
+
 class Comment(models.Model):
     """A comment on a paper, plain text or Markdown (rendered safely); replies go one deep."""
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="member_comments")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="None once its author deleted their account and kept their comments.",
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
     )
@@ -55,4 +64,8 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["paper", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.user} on {self.paper.arxiv_id}: {self.body[:60]}"
+        return f"{self.author} on {self.paper.arxiv_id}: {self.body[:60]}"
+
+    @property
+    def author(self) -> str:
+        return self.user.username if self.user else DELETED_MEMBER

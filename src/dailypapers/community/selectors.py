@@ -39,6 +39,29 @@ def comment_counts(paper_ids: Iterable[int]) -> dict[int, int]:
     return {row["paper_id"]: row["n"] for row in rows}
 
 
+def votes_of(user: User) -> list[dict[str, Any]]:
+    """The member's upvotes, newest first, for their data export."""
+    rows = Vote.objects.filter(user=user).select_related("paper").order_by("-created_at")
+    return [{"paper": v.paper.arxiv_id, "at": v.created_at.isoformat()} for v in rows]
+
+
+def comments_by(user: User) -> list[dict[str, Any]]:
+    """The member's comments, oldest first, hidden ones included, for their data export."""
+    rows = Comment.objects.filter(user=user).select_related("paper").order_by("created_at")
+    return [
+        {
+            "id": c.pk,
+            "paper": c.paper.arxiv_id,
+            "body": c.body,
+            "parent": c.parent_id,
+            "created_at": c.created_at.isoformat(),
+            "edited_at": c.edited_at.isoformat() if c.edited_at else None,
+            "hidden_by_moderator": c.hidden,
+        }
+        for c in rows
+    ]
+
+
 def voted_by(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     """Which of the papers ``user`` has upvoted."""
     if not user.is_authenticated:

@@ -224,6 +224,31 @@ def delete_comment(user: User, comment: Comment) -> None:
     comment.delete()
 
 
+# --- leaving -----------------------------------------------------------------------------------
+
+
+REMOVED_BODY = "(removed by its author)"
+
+
+def delete_account(user: User, keep_comments: bool) -> None:
+    """Delete the account and what hangs on it (votes, which stop counting; collections,
+    tokens, digest subscription). Comments stay under "deleted member" when ``keep_comments``;
+    otherwise they go, except that one with others' replies keeps its place, emptied."""
+    with transaction.atomic():
+        voted = list(Vote.objects.filter(user=user).values_list("paper_id", flat=True))
+        Vote.objects.filter(user=user).delete()
+        recount_votes(voted)
+        mine = Comment.objects.filter(user=user)
+        if keep_comments:
+            mine.update(user=None)
+        else:
+            others = Comment.objects.filter(parent__in=mine).exclude(user=user)
+            answered = mine.filter(pk__in=others.values("parent_id"))
+            answered.update(user=None, body=REMOVED_BODY, edited_at=timezone.now())
+            mine.exclude(pk__in=answered.values("pk")).delete()
+        user.delete()
+
+
 # --- moderation -------------------------------------------------------------------------------
 
 

@@ -26,6 +26,11 @@ FORMAT = "dailypapers-library"
 
 def to_json(collections: list[Collection]) -> str:
     """The collections with every paper (visible or not: nothing is lost on the way back)."""
+    return json.dumps(export(collections), indent=2)
+
+
+def export(collections: list[Collection]) -> dict[str, Any]:
+    """:func:`to_json`'s document, as data."""
     out = []
     for c in collections:
         entries = c.entries.select_related("paper").order_by("added_at", "pk")
@@ -45,7 +50,7 @@ def to_json(collections: list[Collection]) -> str:
                 ],
             }
         )
-    return json.dumps({"format": FORMAT, "version": 1, "collections": out}, indent=2)
+    return {"format": FORMAT, "version": 1, "collections": out}
 
 
 @dataclass
