@@ -151,6 +151,24 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
     return response
 
 
+# --- authors ----------------------------------------------------------------------------------
+
+
+def author(request: HttpRequest, name: str) -> HttpResponse:
+    """An author's papers here, newest first (the name as arXiv writes it, accents aside)."""
+    found = search.by_author(name)
+    if not found:
+        return error_page(request, 404, "No papers", f"No paper here lists {name!r} as an author.")
+    page = Paginator(found, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "name": name,
+        "page": page,
+        **_marks(request, page),
+        "following": library.follows(request.user, "author", name),
+    }
+    return render(request, "papers/author.html", context)
+
+
 # --- a member's own data ----------------------------------------------------------------------
 
 
@@ -174,6 +192,7 @@ def my_data(request: MemberRequest) -> HttpResponse:
         ],
         "library": library_formats.export(list(library.of(user))),
         "digest": digest.subscription_of(user),
+        "follows": [{"kind": f.kind, "value": f.value} for f in library.follows_of(user)],
         "api_tokens": [
             {"name": t.name, "created_at": t.created_at.isoformat(), "prefix": t.prefix}
             for t in tokens.of(user)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("trending", pages.trending, name="trending"),
     path("accounts/data", pages.my_data, name="my_data"),
+    path("authors/<path:name>", pages.author, name="author"),
     path("accounts/delete", pages.delete_account, name="delete_account"),
     path("papers/date/<str:text>", pages.period, {"kind": "date"}, name="day"),
     path("papers/week/<str:text>", pages.period, {"kind": "week"}, name="week"),

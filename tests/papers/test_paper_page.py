@@ -26,7 +26,8 @@ def test_paper_page_shows_everything_a_reader_needs(client):
     assert response.status_code == 200
     for text in [
         "Why $\\mathcal{L}$ Models Hallucinate",  # left for KaTeX to render
-        "Adam Tauman Kalai, Ofir Nachum",
+        '<a href="/authors/Adam%20Tauman%20Kalai">Adam Tauman Kalai</a>, '
+        '<a href="/authors/Ofir%20Nachum">Ofir Nachum</a>',  # each author's page
         "https://arxiv.org/abs/2509.04664v2",
         "https://arxiv.org/pdf/2509.04664v2",
         "https://doi.org/10.1000/xyz",

@@ -58,3 +58,26 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection} ∋ {self.paper_id}"
+
+
+class Follow(models.Model):
+    """A member follows an author (by name as arXiv writes it) or an arXiv category."""
+
+    class Kind(models.TextChoices):
+        AUTHOR = "author"
+        CATEGORY = "category"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=200, help_text="The name or category, as shown.")
+    key = models.CharField(max_length=200, help_text="The value folded: case and accents aside.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "key"], name="follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.kind} {self.value}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -10,8 +11,10 @@ from django.db.models import Count, F, Q, QuerySet
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
+from dailypapers.search import selectors as search
+from dailypapers.search.query import words
 
-from .models import Collection, Entry
+from .models import Collection, Entry, Follow
 
 Viewer = User | AnonymousUser
 
@@ -45,6 +48,30 @@ def papers_in(collection: Collection) -> QuerySet[Paper]:
     # The annotation uses the filter's join: the entry of this collection.
     ordered = rows.annotate(added_at=F("library_entries__added_at")).order_by("-added_at", "-pk")
     return feed.with_votes(ordered)
+
+
+def follows_of(user: Viewer) -> QuerySet[Follow]:
+    if not user.is_authenticated:
+        return Follow.objects.none()
+    return Follow.objects.filter(user=user)
+
+
+def follows(user: Viewer, kind: str, value: str) -> bool:
+    return follows_of(user).filter(kind=kind, key=" ".join(words(value))).exists()
+
+
+def following_feed(user: User, limit: int = 100) -> list[Paper]:
+    """The newest papers of the authors and categories the member follows, newest first."""
+    found: dict[int, Paper] = {}
+    for f in follows_of(user):
+        if f.kind == Follow.Kind.AUTHOR:
+            rows = search.by_author(f.value, limit)
+        else:
+            rows = search.search(f"cat:{f.value}", sort="date").papers(0, limit)
+        found.update((p.pk, p) for p in rows)
+    undated = dt.datetime.min.replace(tzinfo=dt.UTC)
+    newest = sorted(found.values(), key=lambda p: (p.published or undated, p.pk), reverse=True)
+    return newest[:limit]
 
 
 def saved_ids(user: Viewer, paper_ids: Iterable[int]) -> set[int]:

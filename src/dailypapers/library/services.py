@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
@@ -9,10 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from dailypapers.papers.models import Paper
+from dailypapers.search.query import words
 
-from .models import Collection, Entry
+from .models import Collection, Entry, Follow
 
 MAX_COLLECTIONS = 200
+_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
 SAVED = "Saved"
 
 
@@ -74,6 +77,26 @@ def place(user: User, paper: Paper, chosen: Iterable[int]) -> None:
     wanted = set(chosen)
     for collection in Collection.objects.filter(owner=user):
         (add if collection.pk in wanted else remove)(collection, paper)
+
+
+def follow(user: User, kind: str, value: str) -> Follow:
+    """Follow an author (a name) or a category (e.g. cs.CL); following again: no change."""
+    value = " ".join(value.split())
+    if kind not in Follow.Kind.values:
+        raise LibraryError("One follows an author or a category.")
+    if kind == Follow.Kind.CATEGORY and not _CATEGORY.fullmatch(value):
+        raise LibraryError(f"{value!r} is not an arXiv category such as cs.CL.")
+    key = " ".join(words(value))
+    if not key or len(value) > 200:
+        raise LibraryError("Give a name of at most 200 characters.")
+    found, _ = Follow.objects.get_or_create(
+        user=user, kind=kind, key=key, defaults={"value": value}
+    )
+    return found
+
+
+def unfollow(user: User, kind: str, value: str) -> None:
+    Follow.objects.filter(user=user, kind=kind, key=" ".join(words(value))).delete()
 
 
 def _name(name: str) -> str:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("library/<int:pk>/export.json", views.export, {"kind": "json"}, name="collection_json"),
     path("library/<int:pk>/export.bib", views.export, {"kind": "bib"}, name="collection_bib"),
     path("save/<int:pk>", views.save, name="save"),
+    path("following", views.following, name="following"),
+    path("follow", views.follow, name="follow"),
     path("collect/<int:pk>", views.place, name="collect"),
     path("members/<str:username>/collections/<slug:slug>", views.shared, name="shared_collection"),
 ]

@@ -154,6 +154,34 @@ def import_file(request: MemberRequest) -> HttpResponse:
     return redirect("library")
 
 
+@login_required
+def following(request: MemberRequest) -> HttpResponse:
+    """What the member follows, and the newest papers of those authors and categories."""
+    context = {
+        "follows": selectors.follows_of(request.user),
+        "papers": selectors.following_feed(request.user),
+    }
+    return render(request, "library/following.html", context)
+
+
+@require_POST
+@login_required
+def follow(request: MemberRequest) -> HttpResponse:
+    """Follow (or, with ``action=remove``, stop following) an author or a category."""
+    kind, value = request.POST.get("kind", ""), request.POST.get("value", "")
+    if request.POST.get("action") == "remove":
+        services.unfollow(request.user, kind, value)
+        messages.success(request, f"You no longer follow {value}.")
+    else:
+        try:
+            services.follow(request.user, kind, value)
+        except services.LibraryError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"You follow {value}: their new papers are under Following.")
+    return redirect(next_url(request, "/following"))
+
+
 def _own(request: MemberRequest, pk: int) -> Collection:
     c = selectors.owned(request.user, pk)
     if c is None:

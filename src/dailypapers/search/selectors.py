@@ -169,6 +169,19 @@ def similar(paper: Paper, limit: int = 5) -> list[Paper]:
     return papers.in_order(near, papers.visible())[:limit]
 
 
+def by_author(name: str, limit: int = MAX_RESULTS) -> list[Paper]:
+    """Visible papers with ``name`` among their authors (case, accents and punctuation
+    aside: "Schölkopf" is "Scholkopf"), newest first. The index finds papers with all the
+    name's words in their author list; of those, the ones where one author is the name.
+    With their votes (``feed.with_votes``)."""
+    wanted = words(name)
+    if not wanted:
+        return []
+    q = parse_query(" ".join(f"author:{w}" for w in wanted))
+    found = papers.in_order(lexical.filtered(q, limit), feed.with_votes(papers.visible()))
+    return [p for p in found if any(words(a) == wanted for a in p.authors)]
+
+
 def _exact_title(q: Query) -> int | None:
     """The paper whose title is exactly the query (case, accents and punctuation aside)."""
     wanted = words(q.text)
