@@ -57,7 +57,9 @@ def trending(request: HttpRequest) -> HttpResponse:
     """The last 7 days, by the trending score."""
     end = timezone.localdate()
     start = end - dt.timedelta(days=6)
-    page = _page(request, feed.listing(start, end, "trending"))
+    page = _page(
+        request, library.without_dismissed(feed.listing(start, end, "trending"), request.user)
+    )
     context = {"page": page, "start": start, "end": end, **_marks(request, page)}
     return render(request, "feed/trending.html", context)
 
@@ -66,7 +68,9 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     sort = request.GET.get("sort", feed.DEFAULT_SORT)
     if sort not in feed.SORTS:
         sort = feed.DEFAULT_SORT
-    page = _page(request, feed.listing(p.start, p.end, sort))
+    page = _page(
+        request, library.without_dismissed(feed.listing(p.start, p.end, sort), request.user)
+    )
     before, after = feed.neighbour_days(p.start, p.end)
     if p.kind == "date":
         prev = periods.day(before) if before else None
@@ -193,6 +197,7 @@ def my_data(request: MemberRequest) -> HttpResponse:
         "library": library_formats.export(list(library.of(user))),
         "digest": digest.subscription_of(user),
         "follows": [{"kind": f.kind, "value": f.value} for f in library.follows_of(user)],
+        "not_interested": library.dismissed(user),
         "api_tokens": [
             {"name": t.name, "created_at": t.created_at.isoformat(), "prefix": t.prefix}
             for t in tokens.of(user)

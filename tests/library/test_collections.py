@@ -278,3 +278,20 @@ def test_a_zotero_csl_json_export_becomes_saved_papers(papers, ada, client):
         "hep-th/9901001",
     }
     assert "No BibTeX entry" in _upload(client, "just words", "notes.txt")
+
+
+def test_not_interested_leaves_the_members_feeds_until_undone(papers, ada, client):
+    attention = papers[0]
+    day = f"/papers/date/{MONDAY.isoformat()}"
+    assert "Attention Is All You Need" in client.get(day).content.decode()
+
+    r = client.post(f"/not-interested/{attention.pk}", {"next": day}, HTTP_HX_REQUEST="true")
+    stub = r.content.decode()
+    assert "out of your feeds" in stub and f'name="next" value="{day}"' in stub
+    assert "Attention Is All You Need" not in client.get(day).content.decode()
+    assert "Attention Is All You Need" in Client(HTTP_HOST="localhost").get(day).content.decode()
+    assert json.loads(client.get("/accounts/data").content)["not_interested"] == ["1706.03762"]
+
+    r = client.post(f"/not-interested/{attention.pk}", {"action": "undo", "next": day})
+    assert r.status_code == 302 and r["Location"] == day
+    assert "Attention Is All You Need" in client.get(day).content.decode()

@@ -81,3 +81,20 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.kind} {self.value}"
+
+
+class Dismissal(models.Model):
+    """A member's "not interested" in a paper: it leaves their feeds (undoable), and counts
+    against its kind in their recommendations."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals"
+    )
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="dismiss_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ✕ {self.paper_id}"

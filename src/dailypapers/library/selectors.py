@@ -14,7 +14,7 @@ from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 from dailypapers.search.query import words
 
-from .models import Collection, Entry, Follow
+from .models import Collection, Dismissal, Entry, Follow
 
 Viewer = User | AnonymousUser
 
@@ -72,6 +72,19 @@ def following_feed(user: User, limit: int = 100) -> list[Paper]:
     undated = dt.datetime.min.replace(tzinfo=dt.UTC)
     newest = sorted(found.values(), key=lambda p: (p.published or undated, p.pk), reverse=True)
     return newest[:limit]
+
+
+def without_dismissed(rows: QuerySet[Paper], user: Viewer) -> QuerySet[Paper]:
+    """``rows`` less the papers the viewer marked "not interested" (one subquery)."""
+    if not user.is_authenticated:
+        return rows
+    return rows.exclude(pk__in=Dismissal.objects.filter(user=user).values("paper_id"))
+
+
+def dismissed(user: User) -> list[str]:
+    """The arXiv ids the member marked "not interested", newest first."""
+    rows = Dismissal.objects.filter(user=user).select_related("paper").order_by("-created_at")
+    return [d.paper.arxiv_id for d in rows]
 
 
 def saved_ids(user: Viewer, paper_ids: Iterable[int]) -> set[int]:

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from dailypapers.papers.models import Paper
 from dailypapers.search.query import words
 
-from .models import Collection, Entry, Follow
+from .models import Collection, Dismissal, Entry, Follow
 
 MAX_COLLECTIONS = 200
 _CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
@@ -77,6 +77,15 @@ def place(user: User, paper: Paper, chosen: Iterable[int]) -> None:
     wanted = set(chosen)
     for collection in Collection.objects.filter(owner=user):
         (add if collection.pk in wanted else remove)(collection, paper)
+
+
+def dismiss(user: User, paper: Paper) -> None:
+    """Mark ``paper`` "not interested" for ``user``; again: no change."""
+    Dismissal.objects.get_or_create(user=user, paper=paper)
+
+
+def undismiss(user: User, paper: Paper) -> None:
+    Dismissal.objects.filter(user=user, paper=paper).delete()
 
 
 def follow(user: User, kind: str, value: str) -> Follow:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("library/<int:pk>/export.json", views.export, {"kind": "json"}, name="collection_json"),
     path("library/<int:pk>/export.bib", views.export, {"kind": "bib"}, name="collection_bib"),
     path("save/<int:pk>", views.save, name="save"),
+    path("not-interested/<int:pk>", views.not_interested, name="not_interested"),
     path("following", views.following, name="following"),
     path("follow", views.follow, name="follow"),
     path("collect/<int:pk>", views.place, name="collect"),

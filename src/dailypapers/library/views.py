@@ -100,6 +100,21 @@ def save(request: MemberRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+def not_interested(request: MemberRequest, pk: int) -> HttpResponse:
+    """Take a paper out of the member's feeds (``action=undo`` puts it back)."""
+    paper = get_object_or_404(Paper, pk=pk)
+    undo = request.POST.get("action") == "undo"
+    (services.undismiss if undo else services.dismiss)(request.user, paper)
+    if request.htmx and not undo:
+        back = next_url(request, paper.get_absolute_url())  # the page the card was on
+        return render(request, "library/_dismissed.html", {"paper": paper, "next": back})
+    if not undo:
+        messages.success(request, f"arXiv:{paper.arxiv_id} is out of your feeds.")
+    return redirect(next_url(request, paper.get_absolute_url()))
+
+
+@require_POST
+@login_required
 def place(request: MemberRequest, pk: int) -> HttpResponse:
     """The paper page's form: the paper in exactly the ticked collections (and a new one)."""
     paper = get_object_or_404(papers.visible(), pk=pk)
