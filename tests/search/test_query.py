@@ -26,6 +26,13 @@ def test_operators():
     assert not q.has_text and not q.warnings
 
 
+def test_categories_with_long_lower_case_subjects():
+    # Physics and condensed matter write their subject classes in lower case, not two letters.
+    q = parse_query("cat:physics.comp-ph cat:COND-MAT.mes-hall cat:math.ag cat:q-bio.nc")
+    assert q.categories == ["physics.comp-ph", "cond-mat.mes-hall", "math.AG", "q-bio.NC"]
+    assert not q.has_text and not q.warnings
+
+
 def test_bad_operator_values_become_words_with_a_warning():
     q = parse_query("after:yesterday cat:%% transformers")
     assert q.after is None and q.categories == []

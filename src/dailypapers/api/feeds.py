@@ -21,15 +21,13 @@ from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
 from dailypapers.library import selectors as library
 from dailypapers.library.models import Collection
-from dailypapers.papers import tex
+from dailypapers.papers import categories, tex
 from dailypapers.papers.arxiv_id import ArxivId
-from dailypapers.papers.categories import NAMES
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 from dailypapers.search.views import MAX_QUERY
 
 ITEMS = 50
-_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
 # Characters XML 1.0 cannot hold (Django's feed writer refuses them).
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -148,12 +146,12 @@ class CategoryFeed(_PaperFeed):
     """A category's newest papers, cross-lists included."""
 
     def get_object(self, request: HttpRequest, category: str) -> str:
-        if not _CATEGORY.fullmatch(category):
+        if not categories.is_code(category):
             raise Http404(f"{category!r} is not an arXiv category such as cs.LG.")
         return category
 
     def title(self, obj: str) -> str:
-        name = NAMES.get(obj)
+        name = categories.NAMES.get(obj)
         return f"dailypapers · {obj}" + (f" ({name})" if name else "")
 
     def description(self, obj: str) -> str:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from dailypapers.papers import categories
 from dailypapers.papers.models import Paper
 from dailypapers.search.query import words
 
 from .models import Collection, Dismissal, Entry, Follow
 
 MAX_COLLECTIONS = 200
-_CATEGORY = re.compile(r"[a-z-]+(\.[A-Za-z-]+)?")
+
 SAVED = "Saved"
 
 
@@ -93,7 +93,7 @@ def follow(user: User, kind: str, value: str) -> Follow:
     value = " ".join(value.split())
     if kind not in Follow.Kind.values:
         raise LibraryError("One follows an author or a category.")
-    if kind == Follow.Kind.CATEGORY and not _CATEGORY.fullmatch(value):
+    if kind == Follow.Kind.CATEGORY and not categories.is_code(value):
         raise LibraryError(f"{value!r} is not an arXiv category such as cs.CL.")
     key = " ".join(words(value))
     if not key or len(value) > 200:

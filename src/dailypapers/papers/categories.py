@@ -1,4 +1,6 @@
-"""Names of arXiv categories (https://arxiv.org/category_taxonomy), for display."""
+"""arXiv categories (https://arxiv.org/category_taxonomy): their form, and names for display."""
+
+import re
 
 NAMES = {
     "cs.AI": "Artificial Intelligence", "cs.AR": "Hardware Architecture",
@@ -33,6 +35,27 @@ NAMES = {
     "hep-th": "High Energy Physics - Theory", "hep-ph": "High Energy Physics - Phenomenology",
     "astro-ph": "Astrophysics", "cond-mat": "Condensed Matter", "gr-qc": "General Relativity",
 }  # fmt: skip
+
+
+# An archive (cs, hep-th, q-bio), then optionally a subject class: cs.CL, physics.comp-ph.
+_CODE = re.compile(r"[a-z][a-z-]*(\.[a-z][a-z-]*)?", re.IGNORECASE)
+# Archives whose subject classes are lower case (the rest are upper case: cs.CL, math.AG).
+_LOWER_SUBJECTS = {"physics", "cond-mat"}
+
+
+def is_code(text: str) -> bool:
+    """Whether ``text`` has the form of an arXiv category, in any case."""
+    return bool(_CODE.fullmatch(text))
+
+
+def canonical(code: str) -> str:
+    """``CS.cl`` -> ``cs.CL``; ``COND-MAT.mes-hall`` -> ``cond-mat.mes-hall``; ``hep-th``
+    stays."""
+    archive, _, sub = code.partition(".")
+    archive = archive.lower()
+    if not sub:
+        return archive
+    return f"{archive}.{sub.lower() if archive in _LOWER_SUBJECTS else sub.upper()}"
 
 
 def name(code: str) -> str:

@@ -20,13 +20,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from dailypapers.papers import categories
 from dailypapers.papers.arxiv_id import InvalidArxivId, parse
 
 # A token: optional "-", optional "name:", then a "quoted phrase" (closing quote optional) or
 # a run of non-space characters.
 _TOKEN = re.compile(r'(-?)(?:([A-Za-z]+):)?(?:"([^"]*)"?|(\S+))')
 _WORD = re.compile(r"\w+")
-_CATEGORY = re.compile(r"^[a-z][a-z-]*(\.[a-z]{2}(-[a-z]{2})?|\.[A-Z]{2})?$", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 OPERATORS = ("author", "cat", "after", "before")
 # Snowball's English stop words (what PostgreSQL's 'english' configuration drops), left out
@@ -133,9 +133,9 @@ def _apply_operator(q: Query, op: str, value: str) -> bool:
             q.authors.append(toks)
         return bool(toks)
     if op == "cat":
-        if not _CATEGORY.match(value):
+        if not categories.is_code(value):
             return False
-        q.categories.append(_canonical_category(value))
+        q.categories.append(categories.canonical(value))
         return True
     date = _parse_date(value)
     if date is None:
@@ -145,16 +145,6 @@ def _apply_operator(q: Query, op: str, value: str) -> bool:
     else:
         q.before = date
     return True
-
-
-def _canonical_category(value: str) -> str:
-    """``CS.cl`` -> ``cs.CL``; ``math.ag`` -> ``math.AG``; ``hep-th`` stays."""
-    archive, _, sub = value.partition(".")
-    archive = archive.lower()
-    if not sub:
-        return archive
-    # Subject classes are upper-case (cs.CL, math.AG) except physics' lower-case ones.
-    return f"{archive}.{sub if archive == 'physics' else sub.upper()}"
 
 
 def _parse_date(value: str) -> dt.date | None:
