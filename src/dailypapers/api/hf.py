@@ -41,21 +41,12 @@ def daily_papers(
     limit: int = Query(50, ge=1, le=100),
 ):
     """The papers featured on a day (the latest by default), in an ISO week or a month."""
-    chosen = [
-        (kind, text) for kind, text in (("date", date), ("week", week), ("month", month)) if text
-    ]
-    if len(chosen) > 1:
-        raise HttpError(400, "Give one of date, week and month, not several.")
-    if chosen:
-        try:
-            period = periods.parse(*chosen[0])
-        except periods.BadPeriod as exc:
-            raise HttpError(400, str(exc)) from None
-    else:
-        latest = feed.latest_day()
-        if latest is None:
-            return []
-        period = periods.day(latest)
+    try:
+        period = feed.period_of(date, week, month)
+    except periods.BadPeriod as exc:
+        raise HttpError(400, str(exc)) from None
+    if period is None:
+        return []
     rows = feed.listing(period.start, period.end, _SORTS[sort], submitter=submitter)
     page = list(rows[p * limit : (p + 1) * limit])
     return [shapes.hf_daily(i) for i in shapes.items(page, period.start, period.end)]
@@ -80,9 +71,7 @@ def all_papers(
     limit: int = Query(50, ge=1, le=100),
 ):
     """Every paper, newest first by arXiv date; the next page is in the ``Link`` header."""
-    rows, following = cursors.walk(request, cursor, limit)
-    if following:
-        response["Link"] = f'<{following}>; rel="next"'
+    rows, _ = cursors.walk(request, response, cursor, limit)
     return [shapes.hf_paper(i) for i in shapes.items(rows)]
 
 

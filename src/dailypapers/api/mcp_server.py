@@ -86,19 +86,12 @@ def daily_papers(
 ) -> list[dict[str, Any]]:
     """The papers the community featured on a day (YYYY-MM-DD; the latest day by default),
     in an ISO week (YYYY-Www) or a month (YYYY-MM), most upvoted first."""
-    chosen = [(k, v) for k, v in (("date", date), ("week", week), ("month", month)) if v]
-    if len(chosen) > 1:
-        raise ToolError("Give one of date, week and month, not several.")
-    if chosen:
-        try:
-            period = periods.parse(*chosen[0])
-        except periods.BadPeriod as exc:  # says what was expected
-            raise ToolError(str(exc)) from None
-    else:
-        latest = feed.latest_day()
-        if latest is None:
-            return []
-        period = periods.day(latest)
+    try:
+        period = feed.period_of(date, week, month)
+    except periods.BadPeriod as exc:  # says what was expected
+        raise ToolError(str(exc)) from None
+    if period is None:
+        return []
     rows = list(feed.listing(period.start, period.end, sort)[: max(1, min(limit, 100))])
     return [_brief(i) for i in shapes.items(rows, period.start, period.end)]
 

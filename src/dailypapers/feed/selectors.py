@@ -16,7 +16,7 @@ from django.utils import timezone
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
-from . import ranking
+from . import periods, ranking
 from .models import Featured, FeatureRule
 
 SORTS = ("trending", "votes", "new")
@@ -87,6 +87,20 @@ def latest_day() -> dt.date | None:
 def featured_days() -> list[dt.date]:
     """Every day with a visible featured paper, newest first."""
     return list(_visible().values_list("day", flat=True).distinct().order_by("-day"))
+
+
+def period_of(
+    date: str | None = None, week: str | None = None, month: str | None = None
+) -> periods.Period | None:
+    """The day, ISO week or month asked for (at most one of them), else the latest day with
+    featured papers; None on a site without any. BadPeriod says what is wrong."""
+    given = [(k, text) for k, text in (("date", date), ("week", week), ("month", month)) if text]
+    if len(given) > 1:
+        raise periods.BadPeriod("Give one of date, week and month, not several.")
+    if given:
+        return periods.parse(*given[0])
+    latest = latest_day()
+    return periods.day(latest) if latest else None
 
 
 def neighbour_days(start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
