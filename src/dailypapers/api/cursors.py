@@ -7,7 +7,7 @@ import base64
 import binascii
 import datetime as dt
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja.errors import HttpError
 
 from dailypapers.feed import selectors as feed
@@ -39,8 +39,13 @@ def decode(cursor: str | None) -> tuple[dt.datetime | None, int] | None:
         raise HttpError(400, "Not a cursor of this API: pass on the one a page gave.") from None
 
 
-def walk(request: HttpRequest, cursor: str | None, limit: int) -> tuple[list[Paper], str | None]:
-    """One page of papers (with their votes), newest first, and the next page's address."""
+def walk(
+    request: HttpRequest, response: HttpResponse, cursor: str | None, limit: int
+) -> tuple[list[Paper], str | None]:
+    """One page of papers (with their votes), newest first, and the next page's address,
+    also put in ``response``'s ``Link`` header (where Hugging Face's clients look)."""
     rows = papers.newest_first(decode(cursor), limit, feed.with_votes(papers.visible()))
     following = next_url(request, cursor=encode(rows[-1])) if len(rows) == limit else None
+    if following:
+        response["Link"] = f'<{following}>; rel="next"'
     return rows, following

@@ -82,9 +82,7 @@ def paper_list(
     limit: int = PageLimit,
 ):
     """Every paper, newest first by arXiv date, by cursor."""
-    rows, following = cursors.walk(request, cursor, limit)
-    if following:
-        response["Link"] = f'<{following}>; rel="next"'
+    rows, following = cursors.walk(request, response, cursor, limit)
     return {"next": following, "results": [shapes.paper(i) for i in shapes.items(rows)]}
 
 
