@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from dailypapers.papers.models import Paper
+from dailypapers.search.query import words
 
 
 class Collection(models.Model):
@@ -81,6 +82,11 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.kind} {self.value}"
+
+    @staticmethod
+    def key_of(value: str) -> str:
+        """What ``key`` holds for ``value``: its words folded as search folds them."""
+        return " ".join(words(value))
 
 
 class Dismissal(models.Model):

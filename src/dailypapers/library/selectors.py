@@ -12,7 +12,6 @@ from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
-from dailypapers.search.query import words
 
 from .models import Collection, Dismissal, Entry, Follow
 
@@ -57,7 +56,7 @@ def follows_of(user: Viewer) -> QuerySet[Follow]:
 
 
 def follows(user: Viewer, kind: str, value: str) -> bool:
-    return follows_of(user).filter(kind=kind, key=" ".join(words(value))).exists()
+    return follows_of(user).filter(kind=kind, key=Follow.key_of(value)).exists()
 
 
 def following_feed(user: User, limit: int = 100) -> list[Paper]:

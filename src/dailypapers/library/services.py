@@ -10,7 +10,6 @@ from django.utils.text import slugify
 
 from dailypapers.papers import categories
 from dailypapers.papers.models import Paper
-from dailypapers.search.query import words
 
 from .models import Collection, Dismissal, Entry, Follow
 
@@ -95,7 +94,7 @@ def follow(user: User, kind: str, value: str) -> Follow:
         raise LibraryError("One follows an author or a category.")
     if kind == Follow.Kind.CATEGORY and not categories.is_code(value):
         raise LibraryError(f"{value!r} is not an arXiv category such as cs.CL.")
-    key = " ".join(words(value))
+    key = Follow.key_of(value)
     if not key or len(value) > 200:
         raise LibraryError("Give a name of at most 200 characters.")
     found, _ = Follow.objects.get_or_create(
@@ -105,7 +104,7 @@ def follow(user: User, kind: str, value: str) -> Follow:
 
 
 def unfollow(user: User, kind: str, value: str) -> None:
-    Follow.objects.filter(user=user, kind=kind, key=" ".join(words(value))).delete()
+    Follow.objects.filter(user=user, kind=kind, key=Follow.key_of(value)).delete()
 
 
 def _name(name: str) -> str:
