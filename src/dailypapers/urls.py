@@ -10,6 +10,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", pages.home, name="home"),
     path("trending", pages.trending, name="trending"),
+    path("new", pages.new_on_arxiv, name="new"),
+    path("new/<str:category>", pages.new_on_arxiv, name="new_category"),
     path("accounts/data", pages.my_data, name="my_data"),
     path("authors/<path:name>", pages.author, name="author"),
     path("accounts/delete", pages.delete_account, name="delete_account"),

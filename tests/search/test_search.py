@@ -5,6 +5,7 @@ them, and the page shows it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 
@@ -391,6 +392,65 @@ def test_similar_papers_on_the_paper_page(client, embedded):
     assert similar.count("<li>") == 5
     factories.paper("2501.00010", title="Not embedded yet")
     assert "Similar papers" not in client.get("/papers/2501.00010").content.decode()
+
+
+def similar_section(client, url: str) -> str:
+    page = client.get(url).content.decode()
+    return page.split("Similar papers", 1)[1].split("</section>", 1)[0]
+
+
+def test_similar_papers_recent_only(client, embedded):
+    everything = similar_section(client, "/papers/2403.00004")
+    assert "by meaning" in everything
+    assert "Deep Residual Learning" in everything  # 2015: close enough among 7 papers
+    assert 'href="?similar=recent#similar"' in everything  # the toggle, a plain link
+    # Recent: within a year of the corpus's newest paper (June 2024), not of today
+    found = selectors.similar_papers(embedded["2403.00004"], recent=True)
+    assert [p.arxiv_id for p in found.papers] == ["2402.00003", "2401.00002"]
+    recent = similar_section(client, "/papers/2403.00004?similar=recent")
+    assert "A Survey of Graph Neural Networks" in recent and "Deep Residual" not in recent
+    assert "<strong>recent only</strong>" in recent
+    assert 'href="/papers/2403.00004#similar"' in recent  # back to any year
+
+
+def test_similar_papers_by_keywords_without_an_embedding(client, embedded):
+    # Query syntax in a title ("-", ":", quotes, parentheses) is only words here.
+    factories.paper(
+        "2401.00020",
+        title='Message-passing: "molecules" (graph nets)',
+        abstract="",
+        published=dt.datetime(2024, 1, 15, tzinfo=dt.UTC),
+    )
+    keyword_index.sync()
+    section = similar_section(client, "/papers/2401.00020")
+    assert "by keywords" in section
+    titles = re.findall(r'<a class="tex" href="/papers/([^"]+)"', section)
+    assert titles == ["2403.00004", "2402.00003"]  # nothing that shares no word
+    # recent only: the 2017 paper goes; a listed paper without a submission date counts by
+    # its announcement
+    factories.paper(
+        "2405.00030",
+        title="Graph message passing",
+        abstract="",
+        published=None,
+        announced=dt.date(2024, 5, 2),
+    )
+    keyword_index.sync()
+    recent = similar_section(client, "/papers/2401.00020?similar=recent")
+    assert re.findall(r'<a class="tex" href="/papers/([^"]+)"', recent) == [
+        "2405.00030",
+        "2402.00003",
+    ]
+    embedded["2402.00003"].hidden = True
+    embedded["2402.00003"].save()
+    found = selectors.similar_by_keywords(Paper.objects.get(arxiv_id="2401.00020"))
+    assert [p.arxiv_id for p in found] == ["2403.00004", "2405.00030"]
+
+
+def test_similar_papers_by_keywords_when_semantic_search_is_off(client, embedded, settings):
+    settings.DAILYPAPERS_SEMANTIC_SEARCH = False
+    section = similar_section(client, "/papers/1512.03385")
+    assert "by keywords" in section and "by meaning" not in section
 
 
 def test_every_match_is_ranked_not_only_the_newest(corpus):

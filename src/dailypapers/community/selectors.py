@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count
+from django.db.models import Count, Max
+from django.utils import timezone
 
 from dailypapers.feed import selectors as feed
 from dailypapers.papers.models import Paper
@@ -62,6 +65,18 @@ def comments_by(user: User) -> list[dict[str, Any]]:
     ]
 
 
+def upvoted(user: User) -> set[int]:
+    """The ids of the papers the member upvoted (positives for their recommendations)."""
+    return set(Vote.objects.filter(user=user).values_list("paper_id", flat=True))
+
+
+def votes_stamp(user: User) -> tuple[int, int | None]:
+    """``(how many, newest id)`` of the member's votes: changes with every vote and unvote,
+    so that what is computed from them can be cached until then."""
+    row = Vote.objects.filter(user=user).aggregate(n=Count("id"), last=Max("id"))
+    return row["n"], row["last"]
+
+
 def voted_by(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     """Which of the papers ``user`` has upvoted."""
     if not user.is_authenticated:
@@ -71,6 +86,14 @@ def voted_by(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
             "paper_id", flat=True
         )
     )
+
+
+def recent_enough(paper: Paper, today: dt.date | None = None) -> bool:
+    """Whether the paper may still be submitted: its arXiv date (if known) is at most
+    ``DAILYPAPERS_SUBMIT_MAX_AGE_DAYS`` days before ``today``."""
+    today = today or timezone.localdate()
+    max_age = dt.timedelta(days=settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS)
+    return not paper.arxiv_date or paper.arxiv_date >= today - max_age
 
 
 def member_of(user: User) -> Member | None:

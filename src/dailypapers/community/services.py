@@ -142,11 +142,10 @@ def submit_paper(user: User, text: str, today: dt.date | None = None) -> Feature
             f"arXiv:{paper.arxiv_id} was already featured on {earlier:%-d %B %Y}.",
             link=paper.get_absolute_url(),
         )
-    max_age = settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS
-    if paper.arxiv_date and paper.arxiv_date < today - dt.timedelta(days=max_age):
+    if not selectors.recent_enough(paper, today):
         raise CommunityError(
             f"arXiv:{paper.arxiv_id} appeared on {paper.arxiv_date:%-d %B %Y}: only papers "
-            f"from the last {max_age} days can be submitted.",
+            f"from the last {settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS} days can be submitted.",
             link=paper.get_absolute_url(),
         )
     try:

@@ -92,7 +92,8 @@ def submit(request: MemberRequest) -> HttpResponse:
             messages.success(
                 request, f"Thanks! arXiv:{featured.paper.arxiv_id} is on today's page."
             )
-            return redirect(featured.paper.get_absolute_url())
+            # A one-click "feature it" on a listing comes back to that listing.
+            return redirect(next_url(request, featured.paper.get_absolute_url()))
     return render(request, "community/submit.html", {"form": form, "error": error})
 
 

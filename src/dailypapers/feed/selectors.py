@@ -129,6 +129,12 @@ def first_featured(paper: Paper) -> dt.date | None:
     return Featured.objects.filter(paper=paper).aggregate(d=Min("day"))["d"]
 
 
+def first_featured_days(paper_ids: Sequence[int]) -> dict[int, dt.date]:
+    """The first day each of these papers was featured, for those that ever were."""
+    rows = Featured.objects.filter(paper_id__in=list(paper_ids)).values_list("paper_id")
+    return dict(rows.annotate(first=Min("day")).order_by())
+
+
 def submissions(user: User, day: dt.date | None = None) -> QuerySet[Featured]:
     """The featurings ``user`` submitted (on ``day``), newest first."""
     rows = Featured.objects.filter(submitted_by=user)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
 
 from .models import Paper
 
@@ -41,6 +43,91 @@ def announced_between(start: dt.date, end: dt.date) -> QuerySet[Paper]:
     return visible().filter(announced__range=(start, end)).order_by("-announced", "arxiv_id")
 
 
+# --- "new on arXiv": a day's announcements, as arXiv's /list/<category>/new shows them --------
+
+
+def latest_announced_day() -> dt.date | None:
+    """The newest day on which a visible paper was first announced."""
+    return visible().aggregate(day=Max("announced"))["day"]
+
+
+def announcement_days_around(day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The nearest days with announced visible papers before and after ``day``."""
+    before = visible().filter(announced__lt=day).aggregate(d=Max("announced"))["d"]
+    after = visible().filter(announced__gt=day).aggregate(d=Min("announced"))["d"]
+    return before, after
+
+
+def announced_on(day: dt.date) -> QuerySet[Paper]:
+    """Visible papers first announced on ``day`` (on the ``announced`` index), in arXiv's
+    order: by id, which is the order of submission."""
+    return visible().filter(announced=day).order_by("arxiv_id")
+
+
+@dataclass
+class NewListing:
+    """One day's announcements in some categories, in the order given, split as arXiv's
+    ``/list/<category>/new`` does: ``new`` submissions have their primary category among
+    them, ``cross`` lists come from another primary category, and ``unknown`` are papers
+    whose source did not say which listed category is primary (arXiv's daily-listing dumps).
+
+    arXiv's third section, replacements (new versions of older papers), is not here: a paper
+    keeps only the day it was first announced (``Paper.announced``). So an older paper that
+    the corpus first met in a replacement announcement is listed on that day."""
+
+    new: list[Paper] = field(default_factory=list)
+    cross: list[Paper] = field(default_factory=list)
+    unknown: list[Paper] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.cross) + len(self.unknown)
+
+
+def new_listing(day_papers: Iterable[Paper], categories: Collection[str]) -> NewListing:
+    """Split the papers of a day (``announced_on``) that list any of ``categories``.
+
+    In Python rather than SQL: ``categories`` is a JSON list, which SQLite cannot match on
+    (no ``__contains``), and a day holds at most a few thousand papers."""
+    wanted = set(categories)
+    listing = NewListing()
+    for paper in day_papers:
+        if wanted.isdisjoint(paper.categories):
+            continue
+        primary = _primary(paper)
+        if not primary:
+            listing.unknown.append(paper)
+        elif primary in wanted:
+            listing.new.append(paper)
+        else:
+            listing.cross.append(paper)
+    return listing
+
+
+def category_counts(day_papers: Iterable[Paper], categories: Sequence[str]) -> dict[str, int]:
+    """How many of the papers list each of ``categories`` (new and cross-listed), in order."""
+    counts = dict.fromkeys(categories, 0)
+    for paper in day_papers:
+        for code in set(paper.categories) & counts.keys():
+            counts[code] += 1
+    return counts
+
+
+def _primary(paper: Paper) -> str:
+    """The primary category when known: as the source said, or the only one listed."""
+    if paper.primary_category:
+        return paper.primary_category
+    return paper.categories[0] if len(paper.categories) == 1 else ""
+
+
+def dated_since(since: dt.date) -> QuerySet[Paper]:
+    """Visible papers whose arXiv date (``Paper.arxiv_date``: the submission of v1, else the
+    first announcement, all that daily listings give) is ``since`` or later."""
+    start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+    return visible().filter(
+        Q(published__gte=start) | Q(published__isnull=True, announced__gte=since)
+    )
+
+
 def primary_category_counts() -> list[tuple[str, int]]:
     """``(category, visible papers)`` by primary category, the largest first."""
     counts = (
@@ -74,3 +161,24 @@ def newest_first(
     if len(found) < limit:
         found += list(undated[: limit - len(found)])
     return found
+
+
+def newest_day() -> dt.date | None:
+    """The newest day a visible paper was submitted or first announced: "today" for the
+    corpus, which lags the clock when harvests pause or a site runs on a dump (daily
+    listings give only the announcement day). Two lookups on the dates' indexes."""
+    days = [
+        visible().filter(**{f"{field}__isnull": False}).aggregate(last=Max(field))["last"]
+        for field in ("published", "announced")
+    ]
+    found = [d.date() if isinstance(d, dt.datetime) else d for d in days if d is not None]
+    return max(found, default=None)
+
+
+def recent(start: dt.date, limit: int) -> list[tuple[int, list[str]]]:
+    """``(id, categories)`` of up to ``limit`` visible papers submitted or first announced on
+    ``start`` or later, newest first."""
+    since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
+    rows = visible().filter(Q(published__gte=since) | Q(announced__gte=start))
+    day = Coalesce("announced", TruncDate("published"))
+    return list(rows.order_by(day.desc(), "-pk").values_list("pk", "categories")[:limit])

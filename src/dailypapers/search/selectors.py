@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
@@ -145,14 +148,29 @@ def semantic_ranked(q: Query, limit: int) -> list[tuple[int, float]]:
     if vectors.is_empty():
         raise ModelUnavailable("no paper is embedded yet; run `dailypapers embed`")
     among = lexical.filter_ids(q, NARROW_FILTER) if q.has_filters else None
+    return _nearest_passing(
+        vector, limit, MIN_SIMILARITY, among, lambda ids: lexical.matching(q, ids)
+    )
+
+
+def _nearest_passing(
+    vector: np.ndarray,
+    limit: int,
+    floor: float,
+    among: list[int] | None,
+    passing: Callable[[list[int]], set[int]],
+) -> list[tuple[int, float]]:
+    """``(paper id, cosine)`` of the papers nearest to ``vector``, nearest first, down to
+    ``floor``, that are ``passing``: a narrow filter gives ``among`` (searched exactly), a
+    broad one is applied after the search, looking deeper until enough pass."""
     depth = limit
     while True:
         near = [
             (pk, similarity)
             for pk, similarity in vectors.nearest(vector, depth, among=among)
-            if similarity >= MIN_SIMILARITY
+            if similarity >= floor
         ]
-        keep = lexical.matching(q, [pk for pk, _ in near])
+        keep = passing([pk for pk, _ in near])
         found = [(pk, similarity) for pk, similarity in near if pk in keep]
         # Enough, or nothing more above the floor, or the filter was applied already.
         if len(found) >= limit or len(near) < depth or among is not None or depth >= 64 * limit:
@@ -160,13 +178,81 @@ def semantic_ranked(q: Query, limit: int) -> list[tuple[int, float]]:
         depth *= 4
 
 
-def similar(paper: Paper, limit: int = 5) -> list[Paper]:
-    """Visible papers nearest to ``paper`` in embedding space; none until it is embedded."""
+# --- similar papers ---------------------------------------------------------------------------
+
+# "Recent" similar papers: dated within this many days before the corpus's newest paper.
+RECENT_DAYS = 365
+# At most this many words of a paper's title (and abstract opening) make the keyword query.
+KEYWORD_QUERY_WORDS = 48
+
+
+@dataclass
+class Similar:
+    """A paper's neighbours and how they were found: ``"meaning"`` (embeddings) or
+    ``"keywords"`` (BM25 on its title: ``similar_by_keywords``)."""
+
+    papers: list[Paper]
+    by: str
+
+
+def similar(paper: Paper, limit: int = 5, since: dt.date | None = None) -> list[Paper]:
+    """Visible papers nearest to ``paper`` in embedding space (dated ``since`` or later, when
+    given: ``papers.dated_since``); none until it is embedded."""
     vector = vectors.vector_of(paper.pk)
     if vector is None:
         return []
-    near = [pk for pk, _ in vectors.nearest(vector, limit * 2 + 1) if pk != paper.pk]
-    return papers.in_order(near, papers.visible())[:limit]
+    depth = limit * 2 + 1  # room for the paper itself and papers hidden since
+    if since is None:
+        near = vectors.nearest(vector, depth)
+    else:
+        recent = papers.dated_since(since).values_list("pk", flat=True)
+        among = list(recent[: NARROW_FILTER + 1])
+        near = _nearest_passing(
+            vector,
+            depth,
+            -1.0,
+            among if len(among) <= NARROW_FILTER else None,
+            lambda ids: set(recent.filter(pk__in=ids)),
+        )
+    return papers.in_order([pk for pk, _ in near if pk != paper.pk], papers.visible())[:limit]
+
+
+def similar_by_keywords(paper: Paper, limit: int = 5, since: dt.date | None = None) -> list[Paper]:
+    """Visible papers most like ``paper`` by BM25 on the words of its title, else (when that
+    finds none) of its title and its abstract's first sentence; dated ``since`` or later,
+    when given. The title comes alone first: on PostgreSQL the rarest words of a long query
+    choose the candidates (``postgres_text.SEED_TERMS``), and in a paper's own text those may
+    be words that only it has."""
+    first_sentence = re.split(r"(?<=[.!?])\s", paper.abstract, maxsplit=1)[0]
+    found: list[int] = []
+    for text in dict.fromkeys([paper.title, f"{paper.title} {first_sentence}".strip()]):
+        # Only the words: a title's "-", ":" or quotes would otherwise read as query syntax.
+        q = parse_query(" ".join(words(text)[:KEYWORD_QUERY_WORDS]))
+        found = [pk for pk, _ in lexical.ranked(q, DEPTH) if pk != paper.pk]
+        if since is not None:
+            # Not the query's after:, which knows only submission dates (listings have none).
+            dated = papers.dated_since(since).filter(pk__in=found)
+            recent = set(dated.values_list("pk", flat=True))
+            found = [pk for pk in found if pk in recent]
+        if found:
+            break
+    return papers.in_order(found[: limit * 2], papers.visible())[:limit]
+
+
+def similar_papers(paper: Paper, limit: int = 5, recent: bool = False) -> Similar:
+    """The paper page's "Similar papers": by meaning when semantic search is on and the paper
+    is embedded, else (or when meaning finds none) by keywords. ``recent``: only papers dated
+    within RECENT_DAYS before the corpus's newest paper."""
+    newest = papers.newest_day() if recent else None
+    # The corpus's newest day, not today: a corpus that lags behind arXiv (an old dump, a
+    # stopped harvest) would otherwise have no recent papers at all.
+    since = newest - dt.timedelta(days=RECENT_DAYS) if newest else None
+    # Stored vectors need no model: only the switch and a published index are checked.
+    if settings.DAILYPAPERS_SEMANTIC_SEARCH and not vectors.is_empty():
+        found = similar(paper, limit, since)
+        if found:
+            return Similar(found, "meaning")
+    return Similar(similar_by_keywords(paper, limit, since), "keywords")
 
 
 def by_author(name: str, limit: int = MAX_RESULTS) -> list[Paper]:
