@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dailypapers.digest",
     "dailypapers.search",
     "dailypapers.library",
+    "dailypapers.recommend",
     "dailypapers.api",
     "django_htmx",
 ]

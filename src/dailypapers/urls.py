@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("dailypapers.feed.urls")),
     path("", include("dailypapers.search.urls")),
     path("", include("dailypapers.library.urls")),
+    path("", include("dailypapers.recommend.urls")),
     path("", include("dailypapers.api.urls")),
     # Old-style ids contain a slash (hep-th/9901001), so the id takes the rest of the path.
     re_path(r"^papers/(?P<raw>.+)$", pages.paper_detail, name="paper"),

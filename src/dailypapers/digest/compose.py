@@ -15,11 +15,13 @@ from django.utils.safestring import mark_safe
 from dailypapers.feed import periods, selectors
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
+from dailypapers.recommend import selectors as recommend
 
 from .models import Subscriber
 
 TRENDING_PER_DIGEST = 10
 CATEGORY_PAPERS_PER_DIGEST = 10
+PICKS_PER_DIGEST = 5
 UNSUBSCRIBE_SALT = "dailypapers.digest.unsubscribe"
 CONFIRM_SALT = "dailypapers.digest.confirm"
 
@@ -67,11 +69,12 @@ class Digest:
     subscriber: Subscriber
     edition: Edition
     trending: list[Paper] = field(default_factory=list)
+    picks: list[recommend.Pick] = field(default_factory=list)  # a member's "for you"
     in_categories: list[Paper] = field(default_factory=list)
 
     @property
     def papers(self) -> list[Paper]:
-        return self.trending + self.in_categories
+        return self.trending + [p.paper for p in self.picks] + self.in_categories
 
     @property
     def empty(self) -> bool:
@@ -79,12 +82,16 @@ class Digest:
 
 
 def compose(subscriber: Subscriber, edition: Edition, already_sent: set[int]) -> Digest:
-    """The subscriber's digest: trending papers and new papers of their categories, leaving
-    out every paper this person was sent before."""
+    """The subscriber's digest: trending papers, a member's top "for you" picks (which leave
+    out what they voted, saved or marked "not interested") and new papers of their
+    categories, leaving out every paper this person was sent before."""
     digest = Digest(subscriber, edition)
     seen = set(already_sent)
     if subscriber.wants_trending:
         digest.trending = _take(edition.trending, seen, TRENDING_PER_DIGEST)
+    if subscriber.user is not None:
+        digest.picks = recommend.picks(subscriber.user, PICKS_PER_DIGEST, exclude=seen)
+        seen.update(p.paper.pk for p in digest.picks)
     if subscriber.categories:
         wanted = set(subscriber.categories)
         matching = [p for p in edition.announced if wanted & set(p.categories)]
@@ -124,7 +131,7 @@ def render(digest: Digest) -> tuple[str, str, str]:
     edition, sub = digest.edition, digest.subscriber
     p = edition.period
     key = (tuple(x.pk for x in digest.trending), tuple(x.pk for x in digest.in_categories),
-           tuple(sub.categories))  # fmt: skip
+           tuple(sub.categories), tuple((p.paper.pk, p.why) for p in digest.picks))  # fmt: skip
     body = edition.bodies.get(key)
     if body is None:
         context = {"digest": digest, "period": p, "site": settings.DAILYPAPERS_SITE_URL}

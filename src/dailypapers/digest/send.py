@@ -85,6 +85,7 @@ def send_digests(
     index, count = shard
     subscribers = list(
         Subscriber.objects.active()
+        .select_related("user")
         .filter(frequency=frequency)
         .annotate(shard=Mod("pk", count))
         .filter(shard=index)

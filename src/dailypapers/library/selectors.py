@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
@@ -102,3 +102,29 @@ def holding(user: Viewer, paper: Paper) -> set[int]:
         return set()
     found = Entry.objects.filter(collection__owner=user, paper=paper)
     return set(found.values_list("collection_id", flat=True))
+
+
+# --- signals for the recommendations --------------------------------------------------------
+
+
+def collected(user: User) -> set[int]:
+    """The ids of the papers in any of the member's collections (positives)."""
+    return set(Entry.objects.filter(collection__owner=user).values_list("paper_id", flat=True))
+
+
+def dismissed_ids(user: User) -> set[int]:
+    """The ids of the papers the member marked "not interested" (negatives)."""
+    return set(Dismissal.objects.filter(user=user).values_list("paper_id", flat=True))
+
+
+def stamp(user: User) -> tuple[tuple[int, int | None], ...]:
+    """``(how many, newest id)`` of the member's collected papers, "not interested" marks and
+    follows: it changes whenever one of them does (a removal lowers a count, an addition
+    raises the newest id), so what is computed from them can be cached until then."""
+    tables = (
+        Entry.objects.filter(collection__owner=user),
+        Dismissal.objects.filter(user=user),
+        Follow.objects.filter(user=user),
+    )
+    rows = (t.aggregate(n=Count("id"), last=Max("id")) for t in tables)
+    return tuple((row["n"], row["last"]) for row in rows)

@@ -110,6 +110,15 @@ def vector_of(paper_id: int) -> np.ndarray | None:
     return Embedding.objects.filter(paper_id=paper_id).values_list("vector", flat=True).first()
 
 
+def vectors_of(paper_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, rows)``: the stored vectors (float32, one row each) of those of the papers that
+    have one, ids ascending. On SQLite, what the index last published."""
+    wanted = np.unique(np.fromiter(paper_ids, dtype=np.int64, count=len(paper_ids)))
+    if connection.vendor == "postgresql":
+        return _pg_vectors_of(wanted)
+    return _current().vectors_of(wanted)
+
+
 def is_empty() -> bool:
     """Whether no paper can be found by vector yet (nothing embedded, or not published)."""
     if connection.vendor == "postgresql":
@@ -164,6 +173,24 @@ def _pg_nearest(
             [q, ids, limit],
         )
         return _pairs(cursor.fetchall())
+
+
+def _pg_vectors_of(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids: list[int] = []
+    rows: list[np.ndarray] = []
+    with connection.cursor() as cursor:
+        for i in range(0, len(wanted), _BATCH):
+            # The text form, parsed by NumPy in C rather than into a Python float each.
+            cursor.execute(
+                f"SELECT paper_id, vector::text FROM {TABLE} WHERE paper_id = ANY(%s) "
+                "ORDER BY paper_id",
+                [wanted[i : i + _BATCH].tolist()],
+            )
+            for pk, text in cursor.fetchall():
+                ids.append(pk)
+                rows.append(np.fromstring(text[1:-1], dtype=np.float32, sep=","))
+    matrix = np.vstack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)
+    return np.array(ids, dtype=np.int64), matrix
 
 
 def _pairs(rows: list[tuple[int, float]]) -> list[tuple[int, float]]:
@@ -221,6 +248,17 @@ class Generation:
         scores = np.concatenate([scores, delta[1]])
         top = _top(scores, limit)
         return list(zip(ids[top].tolist(), scores[top].tolist(), strict=True))
+
+    def vectors_of(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The live rows of the sorted, distinct ``wanted`` ids (a delta row replaces its
+        base row), ids ascending."""
+        base = _rows_of(self.ids, wanted)
+        base = base[self.alive[base]]
+        delta = _rows_of(self.delta_ids, wanted)
+        ids = np.concatenate([self.ids[base], self.delta_ids[delta]])
+        matrix = np.concatenate([self.vectors[base], self.delta_vectors[delta]])
+        order = np.argsort(ids, kind="stable")
+        return ids[order], matrix[order]
 
     def _base_nearest(
         self, q: np.ndarray, limit: int, rows: np.ndarray | None

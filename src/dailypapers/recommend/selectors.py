@@ -1,0 +1,264 @@
+"""The "for you" ranking: recent papers ordered for one member, each with its reason.
+
+What a member tells us (``signals_of``): the papers they saved to a collection or upvoted
+(liked), the papers they marked "not interested" (disliked), the authors and categories they
+follow. From that, over the papers submitted or first announced in the corpus's last ``days``
+days (``papers.recent``):
+
+1. the papers of followed authors, newest first ("new from X, whom you follow"), always;
+2. then the rest by the member's model (``model.train``), where a followed category adds
+   CATEGORY_BONUS to a paper's log-odds; each pick names the liked paper it is closest to, or
+   its followed category when no liked paper is close;
+3. or, while nothing liked has an embedding, the papers of the followed categories by votes.
+
+Liked and disliked papers are never picks. Both the model and the ranking are cached under the
+member's signal stamp, so that one more vote, save, "not interested" or follow makes the next
+request rebuild them, and nothing else does: the ranking also expires after RANKING_TTL
+seconds, which lets newly embedded papers in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.core.cache import cache
+
+from dailypapers.community import selectors as community
+from dailypapers.feed import selectors as feed
+from dailypapers.library import selectors as library
+from dailypapers.library.models import Follow
+from dailypapers.papers import selectors as papers
+from dailypapers.papers.models import Paper
+from dailypapers.search import selectors as search
+from dailypapers.search import vectors
+
+from . import model as taste
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+POOL = 20_000  # the newest papers of a window that are ranked (a busy arXiv month of cs)
+BACKGROUND_DAYS = 30  # the model's background sample is drawn from this window
+RANKED = 200  # picks kept in a ranking
+CATEGORY_BY_VOTES = 1_000  # newest papers of followed categories ordered by votes (step 3)
+CATEGORY_BONUS = 1.0  # log-odds: a followed category multiplies the odds by e
+CLOSE = 0.5  # cosine similarity under which a liked paper is too far to be the reason
+RANKING_TTL = 600
+MODEL_TTL = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a paper is picked: ``kind`` LIKE (``value`` "saved" or "upvoted", ``paper_id``
+    the liked paper it is closest to), AUTHOR or CATEGORY (``value`` the one followed)."""
+
+    LIKE = "like"
+    AUTHOR = "author"
+    CATEGORY = "category"
+
+    kind: str
+    value: str
+    paper_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Signals:
+    liked: dict[int, str]  # paper id: "saved" or "upvoted"
+    disliked: set[int]
+    authors: list[str]
+    categories: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.liked or self.authors or self.categories)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    picks: list[tuple[int, Reason]]
+    start: dt.date | None  # the window: papers submitted or announced from ``start`` on
+    end: dt.date | None
+    cold: bool  # nothing to go on: no liked paper with an embedding, no follow
+    unembedded: int  # liked papers without an embedding yet, which the model cannot use
+
+
+@dataclass(frozen=True)
+class Pick:
+    paper: Paper
+    reason: Reason
+    because: Paper | None  # LIKE: the liked paper
+
+    @property
+    def why(self) -> str:
+        """The reason in one line of plain text (digests)."""
+        if self.reason.kind == Reason.AUTHOR:
+            return f"New from {self.reason.value}, whom you follow"
+        if self.reason.kind == Reason.CATEGORY:
+            return f"New in {self.reason.value}, which you follow"
+        title = self.because.title if self.because else "a paper"
+        return f"Close to “{title}”, which you {self.reason.value}"
+
+
+def signals_of(user: User) -> Signals:
+    liked = {pk: "upvoted" for pk in community.upvoted(user)}
+    liked |= {pk: "saved" for pk in library.collected(user)}
+    follows = list(library.follows_of(user))
+    return Signals(
+        liked=liked,
+        disliked=library.dismissed_ids(user),
+        authors=[f.value for f in follows if f.kind == Follow.Kind.AUTHOR],
+        categories=[f.value for f in follows if f.kind == Follow.Kind.CATEGORY],
+    )
+
+
+def ranking(user: User, days: int = DEFAULT_DAYS) -> Ranking:
+    """The member's ranking of the papers of the corpus's last ``days`` days (cached)."""
+    newest = papers.newest_day()
+    if newest is None:
+        return Ranking([], None, None, cold=True, unembedded=0)
+    stamp = _stamp(user)
+    key = f"recommend.ranking:{user.pk}:{stamp}:{days}:{newest.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = _rank(user, stamp, signals_of(user), newest, days)
+        cache.set(key, found, RANKING_TTL)
+    return found
+
+
+def picks(
+    user: User, limit: int, exclude: Iterable[int] = (), days: int = DEFAULT_DAYS
+) -> list[Pick]:
+    """The member's top ``limit`` picks, leaving out the ``exclude`` papers (e.g. those sent
+    in an earlier digest)."""
+    skip = set(exclude)
+    chosen = [(pk, r) for pk, r in ranking(user, days).picks if pk not in skip][:limit]
+    return resolve(chosen)
+
+
+def resolve(chosen: Sequence[tuple[int, Reason]]) -> list[Pick]:
+    """Picks with their papers (with votes) and the liked papers their reasons name; a
+    paper hidden since the ranking was made is left out."""
+    rows = feed.with_votes(papers.visible()).in_bulk([pk for pk, _ in chosen])
+    because = Paper.objects.in_bulk([r.paper_id for _, r in chosen if r.paper_id])
+    return [
+        Pick(rows[pk], r, because.get(r.paper_id) if r.paper_id else None)
+        for pk, r in chosen
+        if pk in rows
+    ]
+
+
+def reorder(user: User, paper_ids: Sequence[int]) -> list[int]:
+    """``paper_ids`` by the member's model, best first; those without an embedding after,
+    in the order given. Unchanged when the member has no model yet."""
+    newest = papers.newest_day()
+    signals = signals_of(user)
+    liked_ids, liked = vectors.vectors_of(list(signals.liked))
+    if newest is None or not len(liked_ids):
+        return list(paper_ids)
+    m = _model(user, _stamp(user), signals, liked, newest)
+    ids, matrix = vectors.vectors_of(paper_ids)
+    order = ids[np.argsort(-m.scores(matrix), kind="stable")].tolist()
+    have = set(order)
+    return order + [pk for pk in paper_ids if pk not in have]
+
+
+def _stamp(user: User) -> str:
+    """Changes whenever one of the member's signals does (see the selectors it reads)."""
+    state = (community.votes_stamp(user), library.stamp(user))
+    return hashlib.blake2b(repr(state).encode(), digest_size=8).hexdigest()
+
+
+def _rank(user: User, stamp: str, signals: Signals, newest: dt.date, days: int) -> Ranking:
+    start = newest - dt.timedelta(days=days - 1)
+    pool = papers.recent(start, POOL)
+    position = {pk: i for i, (pk, _) in enumerate(pool)}
+    skip = signals.liked.keys() | signals.disliked
+    chosen: dict[int, Reason] = {}
+    for name in signals.authors:
+        for p in search.by_author(name):
+            if p.pk in position and p.pk not in skip:
+                chosen.setdefault(p.pk, Reason(Reason.AUTHOR, name))
+    pinned = sorted(chosen.items(), key=lambda item: position[item[0]])
+    categories = {pk: cats for pk, cats in pool if pk not in skip and pk not in chosen}
+    followed = set(signals.categories)
+    liked_ids, liked = vectors.vectors_of(list(signals.liked))
+    room = RANKED - len(pinned)
+    if len(liked_ids):
+        m = _model(user, stamp, signals, liked, newest)
+        ranked = _by_model(m, categories, followed, liked_ids, liked, signals.liked, room)
+    else:
+        ranked = _by_votes(categories, followed, room)
+    cold = not len(liked_ids) and not signals.authors and not signals.categories
+    unembedded = len(signals.liked) - len(liked_ids)
+    return Ranking(pinned + ranked, start, newest, cold=cold, unembedded=unembedded)
+
+
+def _by_model(
+    m: taste.Model,
+    categories: dict[int, list[str]],
+    followed: set[str],
+    liked_ids: np.ndarray,
+    liked: np.ndarray,
+    how: dict[int, str],
+    limit: int,
+) -> list[tuple[int, Reason]]:
+    ids, matrix = vectors.vectors_of(list(categories))
+    scores = m.scores(matrix)
+    if followed:
+        scores += CATEGORY_BONUS * np.array([bool(followed & set(categories[pk])) for pk in ids])
+    top = np.argsort(-scores, kind="stable")[:limit]
+    closeness = matrix[top] @ liked.T
+    nearest = closeness.argmax(axis=1)
+    ranked = []
+    for row, near, close in zip(top, nearest, closeness.max(axis=1), strict=True):
+        pk, liked_pk = int(ids[row]), int(liked_ids[near])
+        mine = sorted(followed & set(categories[pk]))
+        if mine and close < CLOSE:
+            ranked.append((pk, Reason(Reason.CATEGORY, mine[0])))
+        else:
+            ranked.append((pk, Reason(Reason.LIKE, how[liked_pk], liked_pk)))
+    return ranked
+
+
+def _by_votes(
+    categories: dict[int, list[str]], followed: set[str], limit: int
+) -> list[tuple[int, Reason]]:
+    mine = {pk: sorted(followed & set(cats)) for pk, cats in categories.items()}
+    newest = [pk for pk in categories if mine[pk]][:CATEGORY_BY_VOTES]
+    votes = feed.vote_totals(newest)
+    ordered = sorted(newest, key=lambda pk: -votes.get(pk, 0))  # stable: newest first
+    return [(pk, Reason(Reason.CATEGORY, mine[pk][0])) for pk in ordered[:limit]]
+
+
+def _model(
+    user: User,
+    stamp: str,
+    signals: Signals,
+    liked: np.ndarray,
+    newest: dt.date,
+) -> taste.Model:
+    """The member's model, trained when their signals (or the corpus's day) changed."""
+    key = f"recommend.model:{user.pk}:{stamp}:{newest.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = train(signals, liked, newest, seed=user.pk)
+        cache.set(key, found, MODEL_TTL)
+    return found
+
+
+def train(
+    signals: Signals, liked: np.ndarray, newest: dt.date, seed: int = 0, c: float = taste.C
+) -> taste.Model:
+    """A model from the signals: the liked vectors against the disliked papers' and a
+    sample of the last BACKGROUND_DAYS days' papers (the same sample for the same seed)."""
+    recent = papers.recent(newest - dt.timedelta(days=BACKGROUND_DAYS - 1), POOL)
+    others = np.array([pk for pk, _ in recent if pk not in signals.liked], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(others, size=min(taste.BACKGROUND, len(others)), replace=False)
+    _, background = vectors.vectors_of(sample.tolist())
+    _, disliked = vectors.vectors_of(list(signals.disliked))
+    return taste.train(liked, disliked, background, c)
