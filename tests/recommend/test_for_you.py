@@ -65,7 +65,7 @@ def corpus():
                 f"2606.{t}{i:04d}",
                 title=sentence.split(" with ")[0].rstrip("."),
                 abstract=sentence,
-                authors=[f"{topic.title()} Author{i}", "Common Coauthor"],
+                authors=[f"{topic.title()} Author{i}", f"{topic.title()} Coauthor{i}"],
                 categories=[CATEGORY[topic]],
                 primary_category=CATEGORY[topic],
                 published=NEWEST - dt.timedelta(days=i % 6, hours=t),
@@ -136,6 +136,30 @@ def test_one_more_vote_or_not_interested_changes_it_and_only_then_retrains(
     community.set_vote(ada, quantum[0], True)
     again = [p.paper for p in picks(ada)]
     assert again.index(quantum[1]) < rank and len(trained) == 3
+
+
+def test_a_paper_by_an_author_of_a_liked_one_rises_and_says_so(corpus, ada):
+    graphs = corpus["graphs"]
+    community.set_vote(ada, graphs[0], True)
+    # Twins on another topic, one by an author of the liked paper.
+    twins = [
+        factories.paper(
+            f"2606.9000{i}",
+            title="Speaker verification with x-vectors",
+            abstract="Speaker verification from short utterances with x-vector embeddings.",
+            authors=authors,
+            categories=["eess.AS"],
+            published=NEWEST,
+        )
+        for i, authors in enumerate([["Someone Else"], ["Someone Else", graphs[0].authors[1]]])
+    ]
+    run_worker()
+    chosen = picks(ada)
+    ranks = [[p.paper for p in chosen].index(twin) for twin in twins]
+    assert ranks[1] < ranks[0]
+    assert chosen[ranks[1]].why == (
+        f"By {graphs[0].authors[1]}, an author of “{graphs[0].title}”, which you upvoted"
+    )
 
 
 def test_papers_of_followed_authors_always_come_first(corpus, ada):
@@ -228,3 +252,45 @@ def test_a_members_digest_carries_the_same_picks_and_never_repeats_one(corpus, a
     second = smtp.messages[1].get_body(("plain",)).get_content().split("FOR YOU", 1)[1]
     assert not any(p.paper.title in second for p in expected)
     assert graphs[-1].title in text + second  # the picks went on down the same ranking
+
+
+def test_new_on_arxiv_is_in_for_you_order_for_a_member_and_arxivs_on_request(corpus, ada):
+    from dailypapers.papers.models import Paper
+
+    # All announced on one day, as new submissions in one of the site's categories.
+    Paper.objects.update(announced=NEWEST.date(), primary_category="cs.LG", categories=["cs.LG"])
+    speech = corpus["speech"]
+    community.set_vote(ada, speech[0], True)
+    client = Client(HTTP_HOST="localhost")
+    anonymous = client.get("/new").content.decode()
+    client.force_login(ada)
+    mine = client.get("/new").content.decode()
+    arxiv = client.get("/new?order=arxiv").content.decode()
+
+    def first(page, n=5):
+        """The first ``n`` papers as the page lists them (by their id chips)."""
+        shown = [p for p in Paper.objects.all() if f"arXiv:{p.arxiv_id}<" in page]
+        return sorted(shown, key=lambda p: page.index(f"arXiv:{p.arxiv_id}<"))[:n]
+
+    assert set(first(mine)) <= {*speech, *corpus["old speech"]}, [p.title for p in first(mine)]
+    assert 'in your "for you" order' in mine and "order=arxiv\">arXiv's order<" in mine
+    assert first(arxiv) == first(anonymous) == sorted(first(arxiv), key=lambda p: p.arxiv_id)
+    assert first(arxiv)[0] == corpus["old graphs"][0]  # 2601.00001, the lowest id
+
+
+def test_the_api_gives_a_token_owner_their_picks_with_reasons(corpus, ada):
+    from dailypapers.api import tokens
+
+    community.set_vote(ada, corpus["quantum"][0], True)
+    _, raw = tokens.create(ada, "script")
+    client = Client(HTTP_HOST="localhost")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    r = client.get("/api/v1/me/for-you?limit=5", **auth)
+    assert r.status_code == 200
+    expected = selectors.picks(ada, 5)
+    assert [(p["paper"]["id"], p["reason"]) for p in r.json()] == [
+        (p.paper.arxiv_id, p.why) for p in expected
+    ]
+    assert client.get("/api/v1/me/for-you").status_code == 401
+    bad = client.get("/api/v1/me/for-you?days=91", **auth)
+    assert bad.status_code == 400 and "days" in bad.json()["error"]

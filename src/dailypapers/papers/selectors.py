@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
@@ -175,10 +176,22 @@ def newest_day() -> dt.date | None:
     return max(found, default=None)
 
 
-def recent(start: dt.date, limit: int) -> list[tuple[int, list[str]]]:
-    """``(id, categories)`` of up to ``limit`` visible papers submitted or first announced on
-    ``start`` or later, newest first."""
+def last_pk() -> int | None:
+    """The newest row's id: it changes whenever a paper is added."""
+    return Paper.objects.aggregate(last=Max("pk"))["last"]
+
+
+class Recent(NamedTuple):
+    pk: int
+    categories: list[str]
+    authors: list[str]
+
+
+def recent(start: dt.date, limit: int) -> list[Recent]:
+    """Up to ``limit`` visible papers submitted or first announced on ``start`` or later,
+    newest first."""
     since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
     rows = visible().filter(Q(published__gte=since) | Q(announced__gte=start))
     day = Coalesce("announced", TruncDate("published"))
-    return list(rows.order_by(day.desc(), "-pk").values_list("pk", "categories")[:limit])
+    fields = rows.order_by(day.desc(), "-pk").values_list("pk", "categories", "authors")
+    return [Recent(pk, categories, authors) for pk, categories, authors in fields[:limit]]

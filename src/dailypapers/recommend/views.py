@@ -43,6 +43,7 @@ def for_you(request: MemberRequest) -> HttpResponse:
         "picks": picks,
         "starters": starters,
         "days": days,
+        "query": f"days={days}&",
         "windows": WINDOWS,
         "categories": settings.DAILYPAPERS_CATEGORIES,
         "voted": community.voted_by(request.user, shown),
