@@ -35,6 +35,7 @@ from dailypapers.library import selectors as library
 from dailypapers.papers import arxiv_id, categories
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
+from dailypapers.recommend import selectors as recommend
 from dailypapers.search import selectors as search
 from dailypapers.views import MemberRequest, error_page
 
@@ -159,9 +160,16 @@ def new_on_arxiv(request: HttpRequest, category: str | None = None) -> HttpRespo
     if day is None:
         return render(request, "feed/new.html", context)
     rows = library.without_dismissed(feed.with_votes(papers.announced_on(day)), request.user)
-    # In arXiv's order (by id). The one line to replace for a member's "for you" order: the
-    # split into sections below keeps whatever order this list has.
+    # arXiv's order (by id) for readers, "for you" order for members with a model unless
+    # they ask for arXiv's (?order=arxiv); the split into sections keeps the order.
     day_papers = list(rows)
+    mine = None
+    arxiv_order = request.user.is_authenticated and request.GET.get("order") == "arxiv"
+    if request.user.is_authenticated and not arxiv_order:
+        mine = recommend.reorder(request.user, [p.pk for p in day_papers])
+    if mine is not None:
+        by_pk = {p.pk: p for p in day_papers}
+        day_papers = [by_pk[pk] for pk in mine]
     listing = papers.new_listing(day_papers, [category] if category else site)
     sections = _sections(listing)
     entries = [(s, p) for s in sections for p in s.papers]
@@ -172,7 +180,9 @@ def new_on_arxiv(request: HttpRequest, category: str | None = None) -> HttpRespo
         "period": periods.day(day),
         "counts": papers.category_counts(day_papers, tabs),
         "total": len(listing),
-        "query": f"day={day.isoformat()}&",
+        "query": f"day={day.isoformat()}&" + ("order=arxiv&" if arxiv_order else ""),
+        "for_you": mine is not None,
+        "arxiv_order": arxiv_order,
         "sections": [s for s in sections if s.papers],
         "page": page,
         "cards": _cards(request, page),

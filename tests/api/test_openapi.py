@@ -72,6 +72,7 @@ def test_the_docs_page_documents_every_endpoint(site, live_server):
         "/api/v1/search",
         "/api/v1/submissions",
         "/api/v1/categories",
+        "/api/v1/me/for-you",
     ):
         assert expected in paths
     docs = httpx.get(live_server.url + "/api/v1/docs")

@@ -105,8 +105,9 @@ def paper_details(paper_id: str) -> dict[str, Any]:
 
 @_tool
 def similar_papers(paper_id: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Papers closest in meaning to one paper (by arXiv id or link)."""
-    near = search.similar(_item(paper_id).paper, max(1, min(limit, 50)))
+    """Papers closest in meaning to one paper (by arXiv id or link), or by keywords while it
+    is not embedded."""
+    near = search.similar_papers(_item(paper_id).paper, max(1, min(limit, 50))).papers
     rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
     return [_brief(i) for i in shapes.items(rows)]
 

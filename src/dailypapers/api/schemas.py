@@ -146,6 +146,11 @@ class Me(Schema):
     can_participate: bool = Field(description="Verified address, not banned: may write.")
 
 
+class Pick(Schema):
+    paper: Paper
+    reason: str = Field(description="Why it is picked, e.g. the saved paper it is closest to.")
+
+
 class SubmitIn(Schema):
     paper: str = Field(description="An arXiv id or abs/pdf link.", max_length=300)
 

@@ -24,6 +24,7 @@ from dailypapers.feed import selectors as feed
 from dailypapers.library import selectors as library
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.categories import NAMES
+from dailypapers.recommend import selectors as recommend
 from dailypapers.search import selectors as search
 from dailypapers.search.views import MAX_QUERY
 
@@ -47,6 +48,7 @@ from .schemas import (
     Paper,
     PaperCursorPage,
     PaperPage,
+    Pick,
     SearchPage,
     SubmitIn,
     VoteOut,
@@ -87,9 +89,15 @@ def paper_list(
 
 
 @router.get("/papers/{path:paper_id}/similar", response={200: list[Paper], **READ_ERRORS})
-def similar(request: HttpRequest, paper_id: str, limit: int = Query(10, ge=1, le=50)):
-    """The papers nearest in meaning (embeddings); empty until the paper is embedded."""
-    near = search.similar(shapes.item_for(paper_id).paper, limit)
+def similar(
+    request: HttpRequest,
+    paper_id: str,
+    limit: int = Query(10, ge=1, le=50),
+    recent: bool = Query(False, description="Only papers of the corpus's last year."),
+):
+    """The papers nearest in meaning (embeddings), or by keywords (its title) while the paper
+    is not embedded: the paper page's "Similar papers"."""
+    near = search.similar_papers(shapes.item_for(paper_id).paper, limit, recent).papers
     rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
     return [shapes.paper(i) for i in shapes.items(rows)]
 
@@ -224,6 +232,19 @@ def me(request: HttpRequest):
     """Whose token this is, and whether it may write."""
     user = request.auth  # type: ignore[attr-defined]
     return {"username": user.username, "can_participate": community.can_participate(user)}
+
+
+@router.get("/me/for-you", auth=members, response={200: list[Pick], **WRITE_ERRORS})
+def for_you(
+    request: HttpRequest,
+    days: int = Query(recommend.DEFAULT_DAYS, ge=1, le=recommend.MAX_DAYS),
+    limit: int = Query(20, ge=1, le=recommend.RANKED),
+):
+    """The token owner's "for you" picks of the corpus's last ``days`` days, best first, each
+    with its reason (as on /for-you)."""
+    chosen = recommend.picks(request.auth, limit, days=days)  # type: ignore[attr-defined]
+    found = {i.paper.pk: i for i in shapes.items([p.paper for p in chosen])}
+    return [{"paper": shapes.paper(found[p.paper.pk]), "reason": p.why} for p in chosen]
 
 
 # The same limits as the site's forms (community.views), per member.

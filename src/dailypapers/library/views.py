@@ -193,7 +193,9 @@ def follow(request: MemberRequest) -> HttpResponse:
         except services.LibraryError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, f"You follow {value}: their new papers are under Following.")
+            messages.success(
+                request, f"You follow {value}: their new papers are under Following and For you."
+            )
     return redirect(next_url(request, "/following"))
 
 
