@@ -142,6 +142,12 @@ CACHES = {
         # Django's database cache counts its rows on every write: kept small, that stays cheap.
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     },
+    # Members' "for you" models and rankings (recommend.selectors), apart for the same reason.
+    "recommend": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "dailypapers_recommend_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
 }
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.contrib.auth.models import User
-from django.core.cache import cache
+from django.core.cache import caches
 
 from dailypapers.community import selectors as community
 from dailypapers.feed import selectors as feed
@@ -55,6 +55,7 @@ CATEGORY_BONUS = 1.0  # a followed category (not measured: the bench's members f
 CLOSE = 0.5  # cosine similarity under which a liked paper is too far to be the reason
 RANKING_TTL = 600
 MODEL_TTL = 7 * 24 * 3600
+CACHE = "recommend"  # settings.CACHES: a table of its own
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,6 @@ class Signals:
     disliked: set[int]
     authors: list[str]
     categories: list[str]
-
-    @property
-    def empty(self) -> bool:
-        return not (self.liked or self.authors or self.categories)
 
 
 @dataclass(frozen=True)
@@ -132,10 +129,10 @@ def ranking(user: User, days: int = DEFAULT_DAYS) -> Ranking:
         return Ranking([], None, None, cold=True, unembedded=0)
     stamp = _stamp(user)
     key = f"recommend.ranking:{user.pk}:{stamp}:{days}:{newest.isoformat()}"
-    found = cache.get(key)
+    found = caches[CACHE].get(key)
     if found is None:
         found = _rank(user, stamp, signals_of(user), newest, days)
-        cache.set(key, found, RANKING_TTL)
+        caches[CACHE].set(key, found, RANKING_TTL)
     return found
 
 
@@ -293,10 +290,10 @@ def _model(
 ) -> taste.Model:
     """The member's model, trained when their signals (or the corpus's day) changed."""
     key = f"recommend.model:{user.pk}:{stamp}:{newest.isoformat()}"
-    found = cache.get(key)
+    found = caches[CACHE].get(key)
     if found is None:
         found = train(signals, liked, newest, seed=user.pk)
-        cache.set(key, found, MODEL_TTL)
+        caches[CACHE].set(key, found, MODEL_TTL)
     return found
 
 
