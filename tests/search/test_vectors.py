@@ -309,3 +309,21 @@ def test_publishing_writes_files_only_on_sqlite_and_reads_the_old_layout():
     assert vectors.publish(MODEL) == 100
     assert not old.exists() and (vectors._current().directory / "meta.json").exists()
     assert found(matrix[3], 1) == [ids[3]]
+
+
+def test_vectors_of_gives_the_current_rows_in_id_order(graph):
+    rng = np.random.default_rng(9)
+    matrix = unit(rng, 1_200)
+    ids = embed(matrix)
+    vectors.publish(MODEL)
+    new = unit(rng, 1)[0]
+    embed(new[None], [ids[3]])  # re-embedded: a delta row replaces the base row
+    vectors.publish(MODEL)
+    unembedded = Paper.objects.create(arxiv_id="2501.99999", title="B").pk
+    wanted = [ids[10], ids[3], unembedded, ids[0], ids[10]]
+    got_ids, rows = vectors.vectors_of(wanted)
+    assert got_ids.tolist() == sorted({ids[0], ids[3], ids[10]})
+    expected = {ids[0]: matrix[0], ids[3]: new, ids[10]: matrix[10]}
+    for pk, row in zip(got_ids.tolist(), rows, strict=True):
+        assert row.dtype == np.float32 and np.allclose(row, expected[pk], atol=1e-6)
+    assert vectors.vectors_of([])[1].shape == (0, DIM)
