@@ -23,9 +23,10 @@ member's signals changed (model trained, window scored, page rendered), `p50_ms`
 same request again (cached), `train_ms` the model fit alone; `svm_ms` arxiv-sanity's request.
 The machine's reference, in the same run: a month page for the same member (the month before
 the window's end; 50 cards, as on /for-you), `month_page_p50_ms`, and `p50_ratio` = p50 / it.
---sweep also reports Recall@20 of the models recommend.model chose between, on the members'
-vectors alone: logistic regression at C = 1, 0.1, 0.01 and the difference of the means. The
-model and its bonuses were chosen on --seed 5; the default seed draws other members.
+--sweep also reports Recall@20 of the models recommend.model chose between: logistic
+regression at C = 1, 0.1, 0.01, the difference of the means, and that with 0.3, 0.5 or 0.7 per
+shared author (recommend.selectors.AUTHOR_BONUS). The model and the bonus were chosen on
+--seed 5 --members 480; the default seed draws other members.
 `cold_ms` is the median, with this process's copy of the window already read (as in a web
 process that served anyone in the last 10 minutes); `cold_max_ms` includes reading it.
 Last line: {"members": ..., "p50_ms": ..., "p99_ms": ..., "cold_ms": ..., "recall20": ...,
@@ -248,11 +249,13 @@ def _se(values: list[float]) -> float:
 
 
 def _variants(liked, window, saved, held, rng) -> dict[str, float]:
-    """Recall@20 of other models on the member's vectors alone (no author or category bonus):
-    logistic regression at several C against a background sample, and its strong
-    regularisation limit, the difference of the means (recommend.model)."""
+    """Recall@20 of the models recommend.model and AUTHOR_BONUS were chosen among, without a
+    category bonus: logistic regression at several C against a background sample, its strong
+    regularisation limit (the difference of the means), and that limit plus several bonuses
+    per author shared with a saved paper, in standard deviations of the scores."""
     from sklearn.linear_model import LogisticRegression
 
+    from dailypapers.library.models import Follow
     from dailypapers.recommend import model
     from dailypapers.search import vectors
 
@@ -266,7 +269,13 @@ def _variants(liked, window, saved, held, rng) -> dict[str, float]:
     for c in (1.0, 0.1, 0.01):
         fit = LogisticRegression(C=c, max_iter=500).fit(x, y, sample_weight=weight)
         found[f"logistic_c{c}"] = matrix @ fit.coef_[0]
-    found["mean_difference"] = model.train(liked, liked[:0], sample).scores(matrix)
+    scores = model.train(liked, liked[:0], sample).scores(matrix)
+    found["mean_difference"] = scores
+    authors = {r.pk: {Follow.key_of(a) for a in r.authors} for r in window}
+    theirs = set().union(*(authors[pk] for pk in saved))
+    shared = np.array([len(authors[pk] & theirs) for pk in ids.tolist()])
+    for bonus in (0.3, 0.5, 0.7):
+        found[f"mean_difference_author{bonus}"] = scores / scores.std() + bonus * shared
     return {
         name: len(held & set(ids[np.argsort(-scores)[:K]].tolist())) / HELD_OUT
         for name, scores in found.items()
