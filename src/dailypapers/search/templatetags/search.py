@@ -26,6 +26,10 @@ def highlight(text: str, terms: list[str] | None) -> SafeString:
     for i, part in enumerate(_MATH.split(text)):
         if i % 2:  # math
             out.append(escape(part))
-        else:
-            out.append(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", str(escape(part))))
+        else:  # matched in the raw text, so that "amp" never marks inside an escaped "&amp;"
+            end = 0
+            for m in pattern.finditer(part):
+                out += [escape(part[end : m.start()]), f"<mark>{escape(m.group(0))}</mark>"]
+                end = m.end()
+            out.append(escape(part[end:]))
     return mark_safe("".join(out))  # every piece was escaped above
