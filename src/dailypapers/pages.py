@@ -249,6 +249,14 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         patch_vary_headers(response, ["Accept"])
         return response
     paper = feed.with_votes(Paper.objects.filter(arxiv_id=ident.id)).first()
+    if paper is not None and paper.hidden:
+        return error_page(
+            request,
+            404,
+            "Paper hidden",
+            f"arXiv:{ident.id} is hidden on this site: a moderator hid it, or arXiv withdrew it.",
+            link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
+        )
     if paper is None:
         return error_page(
             request,

@@ -85,3 +85,21 @@ def test_operator_finds_papers_in_the_admin(admin_client):
     response = admin_client.get("/admin/papers/paper/?q=Hallucinate")
     assert response.status_code == 200 and "2509.04664" in response.content.decode()
     assert admin_client.get("/admin/feed/featured/").status_code == 200
+
+
+def test_a_hidden_paper_cannot_be_opened_voted_or_commented(client):
+    from django.test import Client
+
+    from dailypapers.community.models import Comment, Vote
+    from tests.factories import member
+
+    p = paper("2509.04665", title="Spam that a moderator hid", hidden=True)
+    response = client.get("/papers/2509.04665")
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "hidden" in text and "Spam that a moderator hid" not in text
+    ada = Client(HTTP_HOST="localhost")
+    ada.force_login(member("ada"))
+    assert ada.post(f"/vote/{p.pk}", {"action": "up"}).status_code == 404
+    assert ada.post(f"/comments/{p.pk}/new", {"body": "hello"}).status_code == 404
+    assert not Vote.objects.exists() and not Comment.objects.exists()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.views import MemberRequest, error_page
 
@@ -101,7 +102,7 @@ def submit(request: MemberRequest) -> HttpResponse:
 @participant_required
 @ratelimit(key="user", rate="120/m", method="POST")
 def vote(request: MemberRequest, pk: int) -> HttpResponse:
-    paper = get_object_or_404(Paper, pk=pk)
+    paper = get_object_or_404(papers.visible(), pk=pk)  # not a hidden one
     services.set_vote(request.user, paper, up=request.POST.get("action") != "remove")
     if request.htmx:
         context = {
@@ -117,7 +118,7 @@ def vote(request: MemberRequest, pk: int) -> HttpResponse:
 @participant_required
 @ratelimit(key="user", rate="10/m", method="POST")
 def comment(request: MemberRequest, pk: int) -> HttpResponse:
-    paper = get_object_or_404(Paper, pk=pk)
+    paper = get_object_or_404(papers.visible(), pk=pk)  # not a hidden one
     form = CommentForm(request.POST)
     if form.is_valid():
         parent_id = form.cleaned_data.get("parent")
