@@ -235,6 +235,24 @@ def test_comment_reply_edit_delete(client):
     assert not Comment.objects.filter(pk=reply.pk).exists()
 
 
+def test_deleting_a_comment_keeps_others_replies_and_moderation_evidence(client):
+    p = recent()
+    ada, bob = member("ada"), member("bob")
+    top = services.add_comment(ada, p, "A claim")
+    reply = services.add_comment(bob, p, "A reply", parent=top)
+    client.force_login(ada)
+    client.post(f"/comments/{top.pk}/delete")
+    top.refresh_from_db()  # stays, emptied, so that the reply keeps its place
+    assert top.body == services.REMOVED_BODY and Comment.objects.filter(pk=reply.pk).exists()
+    assert "A reply" in client.get("/papers/2509.04664").content.decode()
+
+    hidden = services.add_comment(ada, p, "Abuse")
+    services.set_hidden(hidden, True, moderator=member("mod"))
+    response = client.post(f"/comments/{hidden.pk}/delete")
+    assert response.status_code == 403 and "moderator" in response.content.decode()
+    assert Comment.objects.get(pk=hidden.pk).body == "Abuse"  # the evidence stays
+
+
 def test_empty_comment_is_refused_with_a_message(client):
     p = recent()
     client.force_login(member("ada"))

@@ -217,16 +217,24 @@ def edit_comment(user: User, comment: Comment, body: str) -> Comment:
     return comment
 
 
+REMOVED_BODY = "(removed by its author)"
+
+
 def delete_comment(user: User, comment: Comment) -> None:
+    """Delete the author's own comment; one that others replied to stays, emptied, so that
+    the replies keep their place. A hidden one stays as it is: it is a moderator's evidence."""
     if comment.user_id != user.pk:
         raise PermissionDenied("You can only delete your own comments.")
-    comment.delete()
+    if comment.hidden:
+        raise PermissionDenied("A moderator hid this comment: it stays as it was.")
+    if Comment.objects.filter(parent=comment).exclude(user=user).exists():
+        comment.body, comment.edited_at = REMOVED_BODY, timezone.now()
+        comment.save(update_fields=["body", "edited_at"])
+    else:
+        comment.delete()
 
 
 # --- leaving -----------------------------------------------------------------------------------
-
-
-REMOVED_BODY = "(removed by its author)"
 
 
 def delete_account(user: User, keep_comments: bool) -> None:

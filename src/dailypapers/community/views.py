@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
@@ -151,9 +152,10 @@ def edit_comment(request: MemberRequest, pk: int) -> HttpResponse:
 @participant_required
 def delete_comment(request: MemberRequest, pk: int) -> HttpResponse:
     c = get_object_or_404(Comment, pk=pk)
-    if c.user_id != request.user.pk:
-        return error_page(request, 403, "Not yours", "You can only delete your own comments.")
     url = c.paper.get_absolute_url()
-    services.delete_comment(request.user, c)
+    try:
+        services.delete_comment(request.user, c)
+    except PermissionDenied as exc:
+        return error_page(request, 403, "Cannot delete", str(exc))
     messages.success(request, "Your comment was deleted.")
     return redirect(f"{url}#comments")
