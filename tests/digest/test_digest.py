@@ -194,6 +194,7 @@ def test_member_settings_subscribe_without_opt_in_and_preview(client, admin_clie
     assert client.get("/digest/preview").status_code == 302  # operators only
     preview = admin_client.get("/digest/preview?frequency=daily").content.decode()
     assert "Trending papers · Monday 8 September 2025" in preview
+    assert '<iframe title="digest preview" sandbox=""' in preview  # no script, no site origin
     assert preview.index("Paper 1") < preview.index("Paper 2") < preview.index("Paper 3")
 
 

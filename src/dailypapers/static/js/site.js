@@ -10,6 +10,9 @@ document.addEventListener("DOMContentLoaded", () => {
         { left: "\\(", right: "\\)", display: false },
       ],
       throwOnError: false,
+      // Titles and abstracts are anyone's text: bound what a formula may cost the reader.
+      maxSize: 10,
+      maxExpand: 100,
     });
   }
 });
