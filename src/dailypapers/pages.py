@@ -249,12 +249,13 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         patch_vary_headers(response, ["Accept"])
         return response
     paper = feed.with_votes(Paper.objects.filter(arxiv_id=ident.id)).first()
-    if paper is not None and paper.hidden:
+    if paper is not None and paper.hidden and paper.deleted_at is None:
+        # A moderator's decision; a paper arXiv deleted keeps its page, with a notice.
         return error_page(
             request,
             404,
             "Paper hidden",
-            f"arXiv:{ident.id} is hidden on this site: a moderator hid it, or arXiv withdrew it.",
+            f"A moderator hid arXiv:{ident.id} on this site.",
             link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
         )
     if paper is None:
@@ -275,7 +276,7 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         "featured": feed.featured_history(paper),
         "comments": community.comments_for(paper),
         "comment_form": CommentForm(),
-        "can_participate": community.can_participate(request.user),
+        "can_participate": community.can_participate(request.user) and not paper.hidden,
         "similar": search.similar_papers(paper, recent=recent),
         "similar_recent": recent,
     }
