@@ -47,7 +47,11 @@ def test_a_new_member_signs_up_submits_votes_and_comments(browser, live_server, 
     assert mail["Subject"] == "Verify your email address for dailypapers"
     link = re.search(r"http://\S+/accounts/verify/\S+", mail.get_content()).group(0)
     page.goto(link)
-    page.get_by_text("Your email address is verified").wait_for()
+    page.get_by_text("Your email address is verified").wait_for()  # on the log-in page
+    page.get_by_label("Email", exact=True).fill("grace@example.org")
+    page.get_by_label("Password").fill("compilers are fun 1952")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="grace").wait_for()
 
     page.get_by_role("link", name="Submit").click()
     page.get_by_label("arXiv id or link").fill("https://arxiv.org/abs/2511.01234v1")

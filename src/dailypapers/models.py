@@ -16,3 +16,15 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} at {self.slot:%Y-%m-%d %H:%M %Z}"
+
+
+class RateCounter(models.Model):
+    """A rate-limit counter (``counters.CounterCache``): one row per key and window, counted
+    up in the database in one statement, so that parallel requests lose no count."""
+
+    name = models.CharField(max_length=250, primary_key=True)
+    value = models.BigIntegerField()
+    expires = models.BigIntegerField(db_index=True, help_text="Unix time.")
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.value}"

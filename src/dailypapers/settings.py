@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ninja",  # its API docs page, served from the package (no CDN)
     "django_tasks",
     "django_tasks_db",
+    "django_ratelimit",  # for its check that the counters' cache counts atomically
     "dailypapers",  # project-wide templates, static files and the `up` command
     "dailypapers.papers",
     "dailypapers.ingest",
@@ -149,6 +150,16 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     },
 }
+# Rate-limit counters: atomic, in a table of their own (dailypapers.counters).
+CACHES["ratelimit"] = {"BACKEND": "dailypapers.counters.CounterCache"}
+RATELIMIT_USE_CACHE = "ratelimit"
+# django-ratelimit warns about any backend it does not list; this one is tested for atomic
+# increments (tests/test_rate_limits.py). It still refuses Django's database cache.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# How many reverse proxies in front of the site append to X-Forwarded-For (the README's TLS
+# proxy: 1). Limits count per client address behind them; 0: the connection's address.
+DAILYPAPERS_TRUSTED_PROXIES = _env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 10)
+RATELIMIT_IP_META_KEY = "dailypapers.counters.client_ip"
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
 
@@ -283,7 +294,7 @@ if not re.fullmatch(r"\d+/(s|m|h|d)", DAILYPAPERS_API_RATE):
     raise ImproperlyConfigured(
         f"DAILYPAPERS_API_RATE must be like 120/m (per s, m, h or d), not {DAILYPAPERS_API_RATE!r}"
     )
-NINJA_NUM_PROXIES = 0  # the client is REMOTE_ADDR, as for the site's own limits
+NINJA_NUM_PROXIES = DAILYPAPERS_TRUSTED_PROXIES  # the same client address as the site's limits
 # Where `up` also serves the MCP server over HTTP (`dailypapers mcp --http`); unset: it does not.
 DAILYPAPERS_MCP_PORT = _env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
 

@@ -27,7 +27,7 @@ def sign_up(client, email="grace@example.org", username="grace", password=PASSWO
     )
 
 
-def test_sign_up_mails_a_link_that_verifies_and_logs_in(client):
+def test_sign_up_mails_a_link_that_verifies_once_and_logs_nobody_in(client):
     response = sign_up(client)
 
     assert response.status_code == 200 and "Check your inbox" in response.content.decode()
@@ -40,7 +40,28 @@ def test_sign_up_mails_a_link_that_verifies_and_logs_in(client):
 
     assert Member.objects.get(user__username="grace").email_verified
     assert "Your email address is verified" in verified.content.decode()
-    assert verified.context["user"].username == "grace"
+    # A link in a mailbox is no password: it verifies, and the member then logs in.
+    assert not verified.context["user"].is_authenticated
+    again = client.get(link.replace("http://127.0.0.1:8000", ""))
+    assert again.status_code == 400 and "already used" in again.content.decode()
+
+
+def test_a_changed_address_or_password_voids_earlier_verification_links(client):
+    ada = member("ada", email="ada@example.org")
+    services.send_verification(ada, "ada@first.org")
+    services.send_verification(ada, "ada@second.org")
+    first, second = (link_in(m).replace("http://127.0.0.1:8000", "") for m in mail.outbox)
+    assert client.get(second).status_code == 302
+    assert client.get(first).status_code == 400  # cannot switch the account back
+    assert get_user_model().objects.get(pk=ada.pk).email == "ada@second.org"
+
+    bob = member("bob", verified=False)
+    services.send_verification(bob)
+    link = link_in(mail.outbox[-1]).replace("http://127.0.0.1:8000", "")
+    bob.set_password("another long passphrase 7")
+    bob.save()
+    assert client.get(link).status_code == 400
+    assert not Member.objects.get(user=bob).email_verified
 
 
 def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(client):

@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from dailypapers.audit import audit
 from dailypapers.feed import selectors as feed
@@ -63,7 +64,9 @@ def sign_up(email: str, username: str, password: str) -> None:
 def send_verification(user: User, new_email: str | None = None) -> None:
     """Mail a signed link that verifies ``user``'s address (or ``new_email``, to change to)."""
     address = new_email or user.email
-    token = signing.dumps({"user": user.pk, "email": address}, salt=VERIFY_SALT)
+    token = signing.dumps(
+        {"user": user.pk, "email": address, "state": _account_state(user)}, salt=VERIFY_SALT
+    )
     link = f"{settings.DAILYPAPERS_SITE_URL}/accounts/verify/{token}"
     send_templated(
         address,
@@ -74,7 +77,7 @@ def send_verification(user: User, new_email: str | None = None) -> None:
 
 def verify_email(token: str) -> User:
     """Mark the address in the token verified (switching the account to it for an email
-    change); CommunityError for a bad or expired link or an address taken meanwhile."""
+    change); CommunityError for a bad, used or expired link or an address taken meanwhile."""
     try:
         data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
     except signing.SignatureExpired:
@@ -85,6 +88,11 @@ def verify_email(token: str) -> User:
     user = User.objects.filter(pk=data["user"]).first()
     if user is None:
         raise CommunityError("This verification link is not valid.")
+    if data.get("state") != _account_state(user):
+        raise CommunityError(
+            "This link was already used, or the account changed since it was sent "
+            "(its address, password or verification). Log in to get a new one."
+        )
     if user.email.lower() != data["email"].lower():
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise CommunityError("That address now belongs to another account.")
@@ -94,6 +102,15 @@ def verify_email(token: str) -> User:
     member.email_verified = True
     member.save(update_fields=["email_verified"])
     return user
+
+
+def _account_state(user: User) -> str:
+    """What a verification link is bound to: the address, the password and whether the
+    address is verified. Using the link changes one of them, so that it works once, and an
+    older link (to switch back to an earlier address, say) no longer works."""
+    verified = Member.objects.filter(user=user, email_verified=True).exists()
+    value = f"{user.email}|{user.password}|{verified}"
+    return salted_hmac(VERIFY_SALT, value, algorithm="sha256").hexdigest()[:32]
 
 
 def member_for(user: User) -> Member:

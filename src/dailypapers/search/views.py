@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
 from dailypapers.views import error_page
@@ -26,6 +27,8 @@ def query_text(request: HttpRequest) -> str:
     return " ".join(p for p in parts if p)
 
 
+# Each query costs a search of the whole corpus: per member, or per address for readers.
+@ratelimit(key="user_or_ip", rate="60/m", method=ratelimit.ALL)
 def search(request: HttpRequest) -> HttpResponse:
     text = query_text(request)
     if len(text) > MAX_QUERY:

@@ -1,0 +1,98 @@
+"""Rate limits that hold: counted atomically in their own table (parallel requests lose no
+count, many addresses push none out), per client address behind a trusted proxy, and per
+account as well as per address for log-ins and password resets."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+
+from tests.factories import PASSWORD, member
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_parallel_increments_are_all_counted():
+    counters = caches["ratelimit"]
+    counters.add("k", 0, 60)
+
+    def bump(_: int) -> None:
+        try:
+            for _ in range(25):
+                counters.incr("k")
+        finally:
+            connection.close()  # each thread has its own connection
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(bump, range(4)))  # re-raises any thread's error
+    assert counters.get("k") == 100
+
+
+def test_many_keys_push_no_counter_out():
+    counters = caches["ratelimit"]
+    counters.add("first", 7, 60)
+    for i in range(1_000):  # the default database cache culls a third past 300 entries
+        counters.add(f"other-{i}", 1, 60)
+    assert counters.get("first") == 7
+
+
+def test_add_starts_a_counter_once_and_an_expired_one_again():
+    counters = caches["ratelimit"]
+    assert counters.add("w", 1, 60) and not counters.add("w", 1, 60)
+    assert counters.incr("w") == 2
+    assert counters.add("old", 5, -1)  # already expired
+    assert counters.get("old") is None and counters.add("old", 1, 60)
+    with pytest.raises(ValueError):
+        counters.incr("missing")
+
+
+def _log_in(client: Client, email: str, password: str = "guess", address: str = "203.0.113.9"):
+    return client.post(
+        "/accounts/login",
+        {"username": email, "password": password},
+        HTTP_X_FORWARDED_FOR=address,
+    )
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(settings):
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    member("ada", email="ada@example.org")
+    client = Client(HTTP_HOST="localhost")  # every request comes from the proxy's address
+    for i in range(25):  # over the per-address limit in total, not for any one client
+        response = _log_in(client, f"nobody{i}@example.org", address=f"198.51.100.{i}")
+        assert response.status_code == 200
+    assert _log_in(client, "ada@example.org", PASSWORD, address="198.51.100.99").status_code == 302
+
+
+def test_a_forged_forwarded_for_is_ignored_without_a_trusted_proxy():
+    client = Client(HTTP_HOST="localhost")
+    for i in range(25):
+        _log_in(client, f"nobody{i}@example.org", address=f"198.51.100.{i}")
+    assert _log_in(client, "x@example.org", address="198.51.100.200").status_code == 429
+
+
+def test_one_account_is_limited_however_many_addresses_try_it(settings):
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    member("ada", email="ada@example.org")
+    member("bob", email="bob@example.org")
+    client = Client(HTTP_HOST="localhost")
+    for i in range(10):
+        _log_in(client, "Ada@Example.org", address=f"198.51.100.{i}")
+    response = _log_in(client, "ada@example.org", PASSWORD, address="198.51.100.50")
+    assert response.status_code == 429 and "Slow down a little" in response.content.decode()
+    assert _log_in(client, "bob@example.org", PASSWORD, address="198.51.100.51").status_code == 302
+
+
+def test_anonymous_searches_are_limited_per_address(settings):
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    client = Client(HTTP_HOST="localhost")
+    codes = [
+        client.get("/search?q=graphs", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code
+        for _ in range(61)
+    ]
+    assert codes[:60] == [200] * 60 and codes[60] == 429
+    assert client.get("/search?q=graphs", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 200
