@@ -23,11 +23,7 @@ urlpatterns = [
     path("accounts/settings", views.account, name="account"),
     path(
         "accounts/password/reset",
-        _limited(auth_views.PasswordResetView).as_view(
-            template_name="community/password_reset.html",
-            email_template_name="community/mail/password_reset.txt",
-            subject_template_name="community/mail/password_reset_subject.txt",
-        ),
+        _limited(views.PasswordResetView).as_view(),
         name="password_reset",
     ),
     path(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -43,6 +44,19 @@ def posted_address(group: str, request: HttpRequest) -> str:
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "community/login.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Its mail links to ``DAILYPAPERS_SITE_URL``, as the site's other mails do, never to the
+    Host a request named: a forged one would send the reset token to someone else's site."""
+
+    template_name = "community/password_reset.html"
+    email_template_name = "community/mail/password_reset.txt"
+    subject_template_name = "community/mail/password_reset_subject.txt"
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        return {"site": settings.DAILYPAPERS_SITE_URL}
 
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
