@@ -134,25 +134,39 @@ def test_password_reset_answers_the_same_for_unknown_addresses(client):
     assert client.login(username="ada@example.org", password="another fine passphrase")
 
 
-def test_changing_email_takes_effect_when_the_new_address_is_verified(client):
-    user = member("ada", email="ada@example.org")
-    client.force_login(user)
-    client.post("/accounts/settings", {"email": "ada@newlab.org"})
-    assert get_user_model().objects.get(pk=user.pk).email == "ada@example.org"
-    assert mail.outbox[0].to == ["ada@newlab.org"]
+def mail_to(address: str):
+    return [m for m in mail.outbox if m.to == [address]][-1]
 
-    client.get(link_in(mail.outbox[0]).replace("http://127.0.0.1:8000", ""))
+
+def test_changing_email_takes_effect_when_the_new_address_is_verified(client):
+    from dailypapers.digest.models import Subscriber
+
+    user = member("ada", email="ada@example.org")
+    Subscriber.objects.create(
+        email="ada@example.org", user=user, confirmed_at=dt.datetime.now(dt.UTC)
+    )
+    client.force_login(user)
+    for wrong, error in (({}, "This field is required"), ({"password": "x"}, "not your password")):
+        page = client.post("/accounts/settings", {"email": "ada@newlab.org", **wrong})
+        assert error in page.content.decode() and not mail.outbox  # asked for, and checked
+    client.post("/accounts/settings", {"email": "ada@newlab.org", "password": PASSWORD})
+    assert get_user_model().objects.get(pk=user.pk).email == "ada@example.org"
+    notice = mail_to("ada@example.org")  # the old address hears of it
+    assert "ada@newlab.org" in notice.body and "password" in notice.body
+
+    client.get(link_in(mail_to("ada@newlab.org")).replace("http://127.0.0.1:8000", ""))
     assert get_user_model().objects.get(pk=user.pk).email == "ada@newlab.org"
+    assert Subscriber.objects.get(user=user).email == "ada@newlab.org"  # digests follow
 
 
 def test_an_email_change_that_another_account_claimed_meanwhile_is_refused(client):
     ada = member("ada", email="ada@example.org")
     client.force_login(ada)
-    client.post("/accounts/settings", {"email": "shared@lab.org"})
-    ada_link = link_in(mail.outbox[0]).replace("http://127.0.0.1:8000", "")
+    client.post("/accounts/settings", {"email": "shared@lab.org", "password": PASSWORD})
+    ada_link = link_in(mail_to("shared@lab.org")).replace("http://127.0.0.1:8000", "")
     other = Client()
     sign_up(other, email="shared@lab.org", username="bob")  # before Ada opens her link
-    other.get(link_in(mail.outbox[1]).replace("http://127.0.0.1:8000", ""))
+    other.get(link_in(mail_to("shared@lab.org")).replace("http://127.0.0.1:8000", ""))
 
     response = client.get(ada_link)
 

@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import RegexValidator
 
@@ -58,4 +59,18 @@ class CommentForm(forms.Form):
 
 
 class EmailChangeForm(forms.Form):
+    """A new address, and the password: a session left open is not enough to take over the
+    account's mail (and with it password resets)."""
+
     email = forms.EmailField(label="New email address", max_length=254)
+    password = forms.CharField(label="Your password", widget=forms.PasswordInput)
+
+    def __init__(self, user: AbstractBaseUser, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

@@ -25,7 +25,7 @@ from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
-from . import selectors
+from . import selectors, signals
 from .models import Comment, Member, Vote
 
 VERIFY_SALT = "dailypapers.verify-email"
@@ -96,8 +96,9 @@ def verify_email(token: str) -> User:
     if user.email.lower() != data["email"].lower():
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise CommunityError("That address now belongs to another account.")
-        user.email = data["email"]
+        old, user.email = user.email, data["email"]
         user.save(update_fields=["email"])
+        signals.email_changed.send(sender=User, user=user, old=old, new=user.email)
     member = member_for(user)
     member.email_verified = True
     member.save(update_fields=["email_verified"])
@@ -130,6 +131,10 @@ def request_email_change(user: User, new_email: str) -> None:
             send_templated(owner.email, "community/mail/account_exists", {"user": owner})
         return
     send_verification(user, new_email)
+    # The old address hears of it: if someone else asked, its owner can still act.
+    send_templated(
+        user.email, "community/mail/email_change_notice", {"user": user, "new_email": new_email}
+    )
 
 
 # --- submissions ------------------------------------------------------------------------------

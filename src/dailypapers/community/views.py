@@ -84,7 +84,7 @@ def resend_verification(request: MemberRequest) -> HttpResponse:
 @login_required
 @ratelimit(key="user", rate="5/h", method="POST")
 def account(request: MemberRequest) -> HttpResponse:
-    form = EmailChangeForm(request.POST or None)
+    form = EmailChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.request_email_change(request.user, form.cleaned_data["email"])
         return render(request, "community/check_inbox.html", {"email": form.cleaned_data["email"]})

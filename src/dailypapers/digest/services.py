@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
+from django.db import transaction
 from django.utils import timezone
 
 from dailypapers.mail import send_templated
@@ -80,3 +81,15 @@ def unsubscribe(sub: Subscriber) -> None:
     if sub.unsubscribed_at is None:
         sub.unsubscribed_at = timezone.now()
         sub.save(update_fields=["unsubscribed_at"])
+
+
+def follow_new_address(sender: object, user: User, old: str, new: str, **kwargs: object) -> None:
+    """A member's subscription moves with their verified new address (``email_changed``); an
+    address-only subscription of that address, theirs now, gives way to it."""
+    with transaction.atomic():
+        sub = Subscriber.objects.select_for_update().filter(user=user).first()
+        if sub is None:
+            return
+        Subscriber.objects.filter(email__iexact=new, user__isnull=True).delete()
+        sub.email = new.lower()
+        sub.save(update_fields=["email"])
