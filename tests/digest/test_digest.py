@@ -95,6 +95,10 @@ def test_subscribe_confirm_receive_and_unsubscribe_in_one_click(client, smtp, mo
     assert send(day=TUE).sent == 0
     assert len(smtp.to("reader@example.org")) == 2  # no further mail after the digest
 
+    # The confirmation link worked once: replayed, it cannot subscribe the address again.
+    again = client.get(confirm.group(0).replace("https://papers.example.org", ""))
+    assert again.status_code == 400 and Subscriber.objects.get().unsubscribed_at is not None
+
 
 def test_subscribing_twice_reveals_nothing_and_notifies_the_address(client, smtp):
     subscriber("reader@example.org")

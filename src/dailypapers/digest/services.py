@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from dailypapers.mail import send_templated
 
@@ -30,19 +31,31 @@ def subscribe(email: str, frequency: str) -> None:
         return
     sub.frequency, sub.unsubscribed_at = frequency, None
     sub.save(update_fields=["frequency", "unsubscribed_at"])
-    token = signing.dumps(sub.pk, salt=compose.CONFIRM_SALT)
+    token = signing.dumps({"sub": sub.pk, "state": _state(sub)}, salt=compose.CONFIRM_SALT)
     link = f"{settings.DAILYPAPERS_SITE_URL}/digest/confirm/{token}"
     send_templated(email, "digest/mail/confirm", {"sub": sub, "link": link})
 
 
+def _state(sub: Subscriber) -> str:
+    """What a confirmation link is bound to: confirming, unsubscribing or being disabled by
+    bounces changes it, so that a link works once and cannot undo a later unsubscribe."""
+    value = f"{sub.confirmed_at}|{sub.unsubscribed_at}|{sub.disabled_reason}"
+    return salted_hmac(compose.CONFIRM_SALT, value, algorithm="sha256").hexdigest()[:32]
+
+
 def confirm(token: str) -> Subscriber:
     try:
-        pk = signing.loads(token, salt=compose.CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
+        data = signing.loads(token, salt=compose.CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
     except signing.BadSignature:
         raise DigestError("This confirmation link is not valid or has expired.") from None
-    sub = Subscriber.objects.filter(pk=pk).first()
-    if sub is None:
-        raise DigestError("This confirmation link is not valid or has expired.")
+    # Links sent before they carried a state (a bare id) are refused too.
+    data = data if isinstance(data, dict) else {}
+    sub = Subscriber.objects.filter(pk=int(data.get("sub", 0))).first()
+    if sub is None or data.get("state") != _state(sub):
+        raise DigestError(
+            "This confirmation link was used already, or is not valid. Subscribe again to get "
+            "a new one."
+        )
     sub.confirmed_at, sub.unsubscribed_at, sub.disabled_reason = timezone.now(), None, ""
     sub.failures = 0
     sub.save()
