@@ -195,3 +195,14 @@ def test_too_many_log_in_attempts_get_a_readable_429(client):
     response = client.post("/accounts/login", {"username": "ada@example.org", "password": PASSWORD})
     assert response.status_code == 429
     assert "Slow down a little" in response.content.decode()
+
+
+def test_the_database_holds_one_account_per_address_case_aside():
+    from django.db import IntegrityError, transaction
+
+    User = get_user_model()
+    User.objects.create_user("ada", "ada@example.org", PASSWORD)
+    User.objects.create_user("root", "", PASSWORD)
+    User.objects.create_user("admin", "", PASSWORD)  # accounts without an address: any number
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user("imposter", "ADA@example.org", PASSWORD)
