@@ -96,3 +96,17 @@ def test_anonymous_searches_are_limited_per_address(settings):
     ]
     assert codes[:60] == [200] * 60 and codes[60] == 429
     assert client.get("/search?q=graphs", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 200
+
+
+def test_mail_to_one_address_is_limited_whoever_asks(settings):
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    client = Client(HTTP_HOST="localhost")
+    codes = [
+        client.post(
+            "/digest/subscribe",
+            {"email": "Target@example.org", "frequency": "daily"},
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{i}",
+        ).status_code
+        for i in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]

@@ -110,3 +110,12 @@ def client_ip(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
     return request.META["REMOTE_ADDR"]
+
+
+def posted_email(group: str, request: HttpRequest) -> str:
+    """The address a form names (``email``, or a log-in's ``username``), case aside: limits
+    per account or recipient, beside those per client, which many clients escape."""
+    return (request.POST.get("email") or request.POST.get("username") or "").strip().lower()
+
+
+POSTED_EMAIL = "dailypapers.counters.posted_email"  # a ratelimit key

@@ -11,6 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from dailypapers.counters import POSTED_EMAIL
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
@@ -25,6 +26,7 @@ from .models import Comment
 
 
 @ratelimit(key="ip", rate="10/h", method="POST")
+@ratelimit(key=POSTED_EMAIL, rate="3/h", method="POST")  # mail to one address
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -33,14 +35,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     return render(request, "community/signup.html", {"form": form})
 
 
-def posted_address(group: str, request: HttpRequest) -> str:
-    """The address a log-in or password-reset form names, case aside: a limit per account,
-    beside the one per client address, which many addresses trying one account escape."""
-    return (request.POST.get("username") or request.POST.get("email") or "").strip().lower()
-
-
 @method_decorator(ratelimit(key="ip", rate="20/h", method="POST"), name="dispatch")
-@method_decorator(ratelimit(key=posted_address, rate="10/h", method="POST"), name="dispatch")
+@method_decorator(ratelimit(key=POSTED_EMAIL, rate="10/h", method="POST"), name="dispatch")
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "community/login.html"

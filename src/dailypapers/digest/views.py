@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community.decorators import participant_required
+from dailypapers.counters import POSTED_EMAIL
 from dailypapers.views import MemberRequest, error_page
 
 from . import compose, services
@@ -34,6 +35,7 @@ class MemberDigestForm(forms.Form):
 
 
 @ratelimit(key="ip", rate="10/h", method="POST")
+@ratelimit(key=POSTED_EMAIL, rate="3/h", method="POST")  # mail to one address
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
