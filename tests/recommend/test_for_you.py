@@ -294,3 +294,16 @@ def test_the_api_gives_a_token_owner_their_picks_with_reasons(corpus, ada):
     assert client.get("/api/v1/me/for-you").status_code == 401
     bad = client.get("/api/v1/me/for-you?days=91", **auth)
     assert bad.status_code == 400 and "days" in bad.json()["error"]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # NumPy's, on an empty window's scores
+def test_a_window_with_nothing_embedded_yet_is_an_empty_feed_not_an_error(corpus, ada):
+    community.set_vote(ada, corpus["graphs"][0], True)
+    assert picks(ada, days=1)  # the newest day has papers, embedded
+    factories.paper(
+        "2607.00001", title="Announced after the rest", published=NEWEST + dt.timedelta(days=9)
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(ada)
+    page = client.get("/for-you?days=1")  # only the new, unembedded paper is in the window
+    assert page.status_code == 200 and "Nothing new for you" in page.content.decode()

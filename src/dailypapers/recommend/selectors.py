@@ -217,6 +217,8 @@ def _by_model(
     one scale), plus AUTHOR_BONUS for each author they share with liked papers and
     CATEGORY_BONUS for a followed category."""
     ids, matrix = vectors.vectors_of(list(candidates))
+    if not len(ids):  # nothing embedded in the window yet
+        return []
     scores = m.scores(matrix)
     scores = (scores - scores.mean()) / (scores.std() or 1.0)
     liked_by = _liked_by_author(liked_ids)
