@@ -124,3 +124,33 @@ def test_every_setting_is_read_in_settings_and_documented_in_the_readme():
 def test_suite_runs_on_the_database_it_was_given():
     url = os.environ.get("DATABASE_URL", "")
     assert connection.vendor == ("postgresql" if url.startswith("postgres") else "sqlite")
+
+
+def test_a_site_served_over_https_passes_the_deploy_check_with_one_setting(tmp_path):
+    env = cli_env(
+        DAILYPAPERS_HOME=str(tmp_path),
+        SECRET_KEY="k" * 20 + "-a-long-random-enough-production-key-0123456789",
+        ALLOWED_HOSTS="papers.example.org",
+    )
+    env.pop("DEBUG", None)
+    command = [
+        sys.executable,
+        "-m",
+        "dailypapers.cli",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    ]
+    plain = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert plain.returncode != 0 and "SESSION_COOKIE_SECURE" in plain.stderr
+    served = subprocess.run(
+        command, env={**env, "DAILYPAPERS_HTTPS": "1"}, capture_output=True, text=True
+    )
+    assert served.returncode == 0, served.stderr
+    secure = settings_of(
+        {**env, "DAILYPAPERS_HTTPS": "1"},
+        "settings.SECURE_PROXY_SSL_HEADER, settings.SECURE_HSTS_SECONDS, "
+        "settings.CSRF_COOKIE_SECURE",
+    )
+    assert secure == "('HTTP_X_FORWARDED_PROTO', 'https') 31536000 True"

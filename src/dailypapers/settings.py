@@ -44,6 +44,15 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or home.secret_key(HOME)
 DEBUG = _env_bool("DEBUG")
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
+# Served over HTTPS, behind a TLS proxy that sets X-Forwarded-Proto (README, "Production"):
+# secure cookies, plain HTTP redirected, and HSTS for a year, subdomains and preload included
+# (browsers then refuse plain HTTP for the domain: turn it on once HTTPS works everywhere).
+DAILYPAPERS_HTTPS = _env_bool("DAILYPAPERS_HTTPS")
+if DAILYPAPERS_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
