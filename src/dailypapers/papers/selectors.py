@@ -165,15 +165,14 @@ def newest_first(
 
 
 def newest_day() -> dt.date | None:
-    """The newest day a visible paper was submitted or first announced: "today" for the
-    corpus, which lags the clock when harvests pause or a site runs on a dump (daily
-    listings give only the announcement day). Two lookups on the dates' indexes."""
-    days = [
-        visible().filter(**{f"{field}__isnull": False}).aggregate(last=Max(field))["last"]
-        for field in ("published", "announced")
-    ]
-    found = [d.date() if isinstance(d, dt.datetime) else d for d in days if d is not None]
-    return max(found, default=None)
+    """The newest arXiv date of a visible paper (``Paper.arxiv_date``: the submission of v1,
+    else the first announcement, all that daily listings give): "today" for the corpus, which
+    lags the clock when harvests pause or a site runs on a dump. Two lookups on the dates'
+    indexes."""
+    submitted = visible().filter(published__isnull=False).aggregate(d=Max("published"))["d"]
+    announced = visible().filter(published__isnull=True).aggregate(d=Max("announced"))["d"]
+    days = [submitted.date() if submitted else None, announced]
+    return max((d for d in days if d is not None), default=None)
 
 
 def last_pk() -> int | None:
@@ -188,10 +187,9 @@ class Recent(NamedTuple):
 
 
 def recent(start: dt.date, limit: int) -> list[Recent]:
-    """Up to ``limit`` visible papers submitted or first announced on ``start`` or later,
-    newest first."""
-    since = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    rows = visible().filter(Q(published__gte=since) | Q(announced__gte=start))
-    day = Coalesce("announced", TruncDate("published"))
-    fields = rows.order_by(day.desc(), "-pk").values_list("pk", "categories", "authors")
+    """Up to ``limit`` visible papers dated ``start`` or later (``dated_since``), newest
+    first."""
+    day = Coalesce(TruncDate("published"), "announced")  # as Paper.arxiv_date
+    rows = dated_since(start).order_by(day.desc(), "-pk")
+    fields = rows.values_list("pk", "categories", "authors")
     return [Recent(pk, categories, authors) for pk, categories, authors in fields[:limit]]

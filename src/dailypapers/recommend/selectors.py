@@ -2,8 +2,8 @@
 
 What a member tells us (``signals_of``): the papers they saved to a collection or upvoted
 (liked), the papers they marked "not interested" (disliked), the authors and categories they
-follow. From that, over the papers submitted or first announced in the corpus's last ``days``
-days (``papers.recent``):
+follow. From that, over the papers of the corpus's last ``days`` days by their arXiv date
+(``papers.recent``):
 
 1. the papers of followed authors, newest first ("new from X, whom you follow"), always;
 2. then the rest by the member's model (``model.train``), raised for each author a paper
@@ -86,7 +86,7 @@ class Signals:
 @dataclass(frozen=True)
 class Ranking:
     picks: list[tuple[int, Reason]]
-    start: dt.date | None  # the window: papers submitted or announced from ``start`` on
+    start: dt.date | None  # the window: papers dated from ``start`` on
     end: dt.date | None
     cold: bool  # nothing to go on: no liked paper with an embedding, no follow
     unembedded: int  # liked papers without an embedding yet, which the model cannot use
