@@ -1,14 +1,15 @@
 """Pages that compose several apps: the day, week and month listings, trending, "new on
-arXiv", the paper page, and a member's own data (download, delete). They sit above every app
-(README, "Layout") and take what they show from each app's selectors; pages of one app stay in
-that app's views."""
+arXiv", "for you", the paper page, and a member's own data (download, delete). They sit above
+every app (README, "Layout") and take what they show from each app's selectors; pages of one
+app stay in that app's views."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -98,9 +99,9 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     return render(request, "feed/listing.html", context)
 
 
-def _page(request: HttpRequest, papers: QuerySet[Paper]) -> Page:
-    """One page of papers, counted and sliced by the database."""
-    return Paginator(papers, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, rows: QuerySet[Paper] | Sequence[Any]) -> Page:
+    """The ``?page=`` page of ``rows`` (of a query: counted and sliced by the database)."""
+    return Paginator(rows, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _marks(request: HttpRequest, papers: Iterable[Paper]) -> dict[str, set[int]]:
@@ -173,7 +174,7 @@ def new_on_arxiv(request: HttpRequest, category: str | None = None) -> HttpRespo
     listing = papers.new_listing(day_papers, [category] if category else site)
     sections = _sections(listing)
     entries = [(s, p) for s in sections for p in s.papers]
-    page = Paginator(entries, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, entries)
     before, after = papers.announcement_days_around(day)
     tabs = [*site, category] if category and category not in site else site
     context |= {
@@ -232,6 +233,45 @@ def _quiet_announcements(day: dt.date, where: str) -> feed.Quiet:
         f"This site has no paper in {where} first announced on {day:%A, %-d %B %Y}. "
         "Try a neighbouring announcement day.",
     )
+
+
+# --- for you ----------------------------------------------------------------------------------
+
+FOR_YOU_WINDOWS = (7, 30, 90)  # the windows offered as links; any 1..MAX_DAYS works
+STARTERS = 10  # papers offered to a member with no signals to pick from
+
+
+@login_required
+def for_you(request: MemberRequest) -> HttpResponse:
+    """Recent papers ranked for the member, each with its reason; a cold start without
+    signals."""
+    text = request.GET.get("days", str(recommend.DEFAULT_DAYS))
+    if not text.isdigit() or not 1 <= int(text) <= recommend.MAX_DAYS:
+        message = f"days is a whole number from 1 to {recommend.MAX_DAYS}."
+        return error_page(request, 400, "Not a window", message)
+    days = int(text)
+    ranking = recommend.ranking(request.user, days)
+    page = _page(request, ranking.picks)
+    picks = recommend.resolve(list(page))
+    starters = _starters() if ranking.cold else []
+    context = {
+        "ranking": ranking,
+        "page": page,
+        "picks": picks,
+        "starters": starters,
+        "days": days,
+        "query": f"days={days}&",
+        "windows": FOR_YOU_WINDOWS,
+        "categories": settings.DAILYPAPERS_CATEGORIES,
+        **_marks(request, [p.paper for p in picks] + starters),
+    }
+    return render(request, "recommend/for_you.html", context)
+
+
+def _starters() -> list[Paper]:
+    """Papers to pick from: the week's most upvoted featured papers."""
+    end = feed.latest_day() or timezone.localdate()
+    return list(feed.listing(end - dt.timedelta(days=6), end, "votes")[:STARTERS])
 
 
 # --- the paper page ---------------------------------------------------------------------------
@@ -293,7 +333,7 @@ def author(request: HttpRequest, name: str) -> HttpResponse:
     found = search.by_author(name)
     if not found:
         return error_page(request, 404, "No papers", f"No paper here lists {name!r} as an author.")
-    page = Paginator(found, settings.DAILYPAPERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, found)
     context = {
         "name": name,
         "page": page,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", pages.home, name="home"),
     path("trending", pages.trending, name="trending"),
+    path("for-you", pages.for_you, name="for_you"),
     path("new", pages.new_on_arxiv, name="new"),
     path("new/<str:category>", pages.new_on_arxiv, name="new_category"),
     path("accounts/data", pages.my_data, name="my_data"),
@@ -23,7 +24,6 @@ urlpatterns = [
     path("", include("dailypapers.feed.urls")),
     path("", include("dailypapers.search.urls")),
     path("", include("dailypapers.library.urls")),
-    path("", include("dailypapers.recommend.urls")),
     path("", include("dailypapers.api.urls")),
     # Old-style ids contain a slash (hep-th/9901001), so the id takes the rest of the path.
     re_path(r"^papers/(?P<raw>.+)$", pages.paper_detail, name="paper"),
