@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -249,11 +251,16 @@ def delete_comment(user: User, comment: Comment) -> None:
         raise PermissionDenied("You can only delete your own comments.")
     if comment.hidden:
         raise PermissionDenied("A moderator hid this comment: it stays as it was.")
-    if Comment.objects.filter(parent=comment).exclude(user=user).exists():
-        comment.body, comment.edited_at = REMOVED_BODY, timezone.now()
-        comment.save(update_fields=["body", "edited_at"])
-    else:
-        comment.delete()
+    _remove_comments(Comment.objects.filter(pk=comment.pk), user)
+
+
+def _remove_comments(comments: QuerySet[Comment], author: User, **emptied: Any) -> None:
+    """Delete ``author``'s ``comments``, except those others replied to: they stay, emptied
+    (and set to ``emptied``), so that the replies keep their place."""
+    others = Comment.objects.filter(parent__in=comments).exclude(user=author)
+    answered = comments.filter(pk__in=others.values("parent_id"))
+    answered.update(body=REMOVED_BODY, edited_at=timezone.now(), **emptied)
+    comments.exclude(pk__in=answered.values("pk")).delete()
 
 
 # --- leaving -----------------------------------------------------------------------------------
@@ -271,10 +278,7 @@ def delete_account(user: User, keep_comments: bool) -> None:
         if keep_comments:
             mine.update(user=None)
         else:
-            others = Comment.objects.filter(parent__in=mine).exclude(user=user)
-            answered = mine.filter(pk__in=others.values("parent_id"))
-            answered.update(user=None, body=REMOVED_BODY, edited_at=timezone.now())
-            mine.exclude(pk__in=answered.values("pk")).delete()
+            _remove_comments(mine, user, user=None)
         user.delete()
 
 
