@@ -22,7 +22,6 @@ from mcp.types import ToolAnnotations
 
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
-from dailypapers.papers import selectors as papers
 from dailypapers.search import selectors as search
 
 from . import shapes
@@ -108,8 +107,7 @@ def similar_papers(paper_id: str, limit: int = 10) -> list[dict[str, Any]]:
     """Papers closest in meaning to one paper (by arXiv id or link), or by keywords while it
     is not embedded."""
     near = search.similar_papers(_item(paper_id).paper, max(1, min(limit, 50))).papers
-    rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
-    return [_brief(i) for i in shapes.items(rows)]
+    return [_brief(i) for i in shapes.items(near)]
 
 
 def _item(paper_id: str) -> shapes.Item:

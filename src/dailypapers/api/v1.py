@@ -98,8 +98,7 @@ def similar(
     """The papers nearest in meaning (embeddings), or by keywords (its title) while the paper
     is not embedded: the paper page's "Similar papers"."""
     near = search.similar_papers(shapes.item_for(paper_id).paper, limit, recent).papers
-    rows = papers.in_order([p.pk for p in near], feed.with_votes(papers.visible()))
-    return [shapes.paper(i) for i in shapes.items(rows)]
+    return [shapes.paper(i) for i in shapes.items(near)]
 
 
 @router.get("/papers/{path:paper_id}/comments", response={200: list[Comment], **READ_ERRORS})

@@ -197,7 +197,7 @@ class Similar:
 
 def similar(paper: Paper, limit: int = 5, since: dt.date | None = None) -> list[Paper]:
     """Visible papers nearest to ``paper`` in embedding space (dated ``since`` or later, when
-    given: ``papers.dated_since``); none until it is embedded."""
+    given: ``papers.dated_since``), with their votes; none until it is embedded."""
     vector = vectors.vector_of(paper.pk)
     if vector is None:
         return []
@@ -214,15 +214,16 @@ def similar(paper: Paper, limit: int = 5, since: dt.date | None = None) -> list[
             among if len(among) <= NARROW_FILTER else None,
             lambda ids: set(recent.filter(pk__in=ids)),
         )
-    return papers.in_order([pk for pk, _ in near if pk != paper.pk], papers.visible())[:limit]
+    ids = [pk for pk, _ in near if pk != paper.pk]
+    return papers.in_order(ids, feed.with_votes(papers.visible()))[:limit]
 
 
 def similar_by_keywords(paper: Paper, limit: int = 5, since: dt.date | None = None) -> list[Paper]:
     """Visible papers most like ``paper`` by BM25 on the words of its title, else (when that
     finds none) of its title and its abstract's first sentence; dated ``since`` or later,
-    when given. The title comes alone first: on PostgreSQL the rarest words of a long query
-    choose the candidates (``postgres_text.SEED_TERMS``), and in a paper's own text those may
-    be words that only it has."""
+    when given; with their votes. The title comes alone first: on PostgreSQL the rarest
+    words of a long query choose the candidates (``postgres_text.SEED_TERMS``), and in a
+    paper's own text those may be words that only it has."""
     first_sentence = re.split(r"(?<=[.!?])\s", paper.abstract, maxsplit=1)[0]
     found: list[int] = []
     for text in dict.fromkeys([paper.title, f"{paper.title} {first_sentence}".strip()]):
@@ -236,7 +237,7 @@ def similar_by_keywords(paper: Paper, limit: int = 5, since: dt.date | None = No
             found = [pk for pk in found if pk in recent]
         if found:
             break
-    return papers.in_order(found[: limit * 2], papers.visible())[:limit]
+    return papers.in_order(found[: limit * 2], feed.with_votes(papers.visible()))[:limit]
 
 
 def similar_papers(paper: Paper, limit: int = 5, recent: bool = False) -> Similar:
