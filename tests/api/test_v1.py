@@ -13,6 +13,8 @@ from dailypapers.community.models import Comment, Vote
 from dailypapers.feed.models import Featured
 from tests import factories
 from tests.api.conftest import MONDAY
+from tests.arxiv_replay import ArxivReplay
+from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,6 +140,31 @@ def test_vote_comment_and_submit_with_a_token(site, client, clock):
         "/api/v1/submissions", {"paper": "2509.01234"}, content_type="application/json", **auth
     )
     assert again.status_code == 400 and "already featured" in again.json()["error"]
+
+
+def test_a_paper_the_corpus_lacks_is_accepted_then_fetched(site, client, clock, settings):
+    auth = bearer(factories.member("grace"))
+    settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = 100_000
+    with ArxivReplay() as replay:
+        settings.DAILYPAPERS_ARXIV_API_URL = replay.url + "/api/query"
+        settings.DAILYPAPERS_ARXIV_MIN_INTERVAL = 0
+        r = client.post(
+            "/api/v1/submissions", {"paper": "2410.19022"}, content_type="application/json", **auth
+        )
+        assert r.status_code == 202 and r.json()["status"] == "fetching"
+        follow = f"/api/v1/submissions/{r.json()['id']}"
+        assert client.get(follow, **auth).json()["status"] == "fetching"
+        run_worker()
+
+    assert client.get(follow, **auth).json() == {
+        "id": r.json()["id"],
+        "arxiv_id": "2410.19022",
+        "status": "featured",
+        "message": "",
+    }
+    assert Featured.objects.get(paper__arxiv_id="2410.19022").submitted_by.username == "grace"
+    assert client.get(follow, **bearer(factories.member("linus"))).status_code == 404
+    assert client.get(follow).status_code == 401
 
 
 def test_a_hidden_paper_cannot_be_submitted(site, client, clock):

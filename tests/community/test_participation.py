@@ -7,15 +7,15 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 
 from dailypapers.community import services
-from dailypapers.community.models import Comment, Member, Vote
+from dailypapers.community.models import Comment, Member, Submission, Vote
 from dailypapers.feed import selectors as feed
 from dailypapers.feed.models import Featured, VoteTally
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay
+from tests.conftest import run_worker
 from tests.factories import PASSWORD, feature, member, paper
 
 pytestmark = pytest.mark.django_db
@@ -86,22 +86,52 @@ def test_submit_refuses_already_featured_too_old_and_over_quota(client, settings
 
 
 @pytest.mark.django_db(transaction=True)
-def test_submit_fetches_a_paper_the_corpus_lacks_from_arxiv(client):
+def test_submit_queues_a_paper_the_corpus_lacks_for_the_worker_to_fetch(client, settings):
+    """No web request waits on arXiv: the page says it is fetching, and the worker fetches."""
     client.force_login(member("ada"))
-    with (
-        ArxivReplay() as replay,
-        override_settings(
-            DAILYPAPERS_ARXIV_API_URL=replay.url + "/api/query",
-            DAILYPAPERS_ARXIV_MIN_INTERVAL=0,  # the stopped clock would never reach 0.01 s
-            DAILYPAPERS_SUBMIT_MAX_AGE_DAYS=100_000,
-        ),
-    ):
-        ok = client.post("/submit", {"paper": "arXiv:2410.19022"}, follow=True)
+    settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = 100_000
+    with ArxivReplay() as replay:
+        settings.DAILYPAPERS_ARXIV_API_URL = replay.url + "/api/query"
+        settings.DAILYPAPERS_ARXIV_MIN_INTERVAL = 0  # the stopped clock never reaches 0.01 s
+        ok = client.post("/submit", {"paper": "arXiv:2410.19022"})
         missing = client.post("/submit", {"paper": "2410.99999"})
+        again = client.post("/submit", {"paper": "2410.99999"})  # while it is fetched
+        assert replay.requests == []  # nothing asked of arXiv inside a request
 
+        pending = client.get(ok["Location"]).content.decode()
+        assert "Fetching arXiv:2410.19022 from arXiv; this takes a moment" in pending
+        assert 'hx-trigger="every 2s"' in pending
+        run_worker()
+        assert Submission.objects.count() == 2  # the repeat is the same submission
+
+    assert again["Location"] == missing["Location"]
     assert Paper.objects.filter(arxiv_id="2410.19022").exists()
-    assert ok.redirect_chain[-1][0] == "/papers/2410.19022"
-    assert "arXiv:2410.99999: not found on arXiv." in missing.content.decode()
+    done = client.get(ok["Location"]).content.decode()
+    assert 'href="/papers/2410.19022"' in done and "hx-trigger" not in done
+    assert Featured.objects.get(paper__arxiv_id="2410.19022").submitted_by.username == "ada"
+    failed = client.get(missing["Location"]).content.decode()
+    assert "arXiv:2410.99999: not found on arXiv." in failed
+
+
+def test_failed_and_pending_fetches_count_towards_the_daily_quota(client, settings):
+    settings.DAILYPAPERS_SUBMIT_DAILY_QUOTA = 2
+    ada = member("ada")
+    client.force_login(ada)
+    Submission.objects.create(
+        user=ada, arxiv_id="2509.99998", day=TODAY, status="failed", message="not found"
+    )
+    client.post("/submit", {"paper": "2509.99999"})  # queued: the second of two
+    recent("2509.00002")
+    html = client.post("/submit", {"paper": "2509.00002"}).content.decode()
+    assert "You have submitted 2 papers today, the daily limit" in html
+    assert not Featured.objects.exists()
+
+
+def test_a_submission_page_is_its_submitter_s_own(client):
+    ada = member("ada")
+    queued = Submission.objects.create(user=ada, arxiv_id="2509.99999", day=TODAY)
+    client.force_login(member("grace"))
+    assert client.get(f"/submit/{queued.pk}").status_code == 404
 
 
 def test_visitors_are_sent_to_log_in_and_back(client):

@@ -4,6 +4,7 @@ come from ``shapes``. Hugging Face's names are kept as they write them (camelCas
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Field, Schema
 from pydantic import field_validator
@@ -153,6 +154,17 @@ class Pick(Schema):
 
 class SubmitIn(Schema):
     paper: str = Field(description="An arXiv id or abs/pdf link.", max_length=300)
+
+
+class SubmissionOut(Schema):
+    """A submission of a paper the corpus lacked, which the site fetches from arXiv."""
+
+    id: int
+    arxiv_id: str
+    status: Literal["fetching", "featured", "failed"] = Field(
+        description="fetching: ask again in a few seconds (GET /api/v1/submissions/{id})."
+    )
+    message: str = Field(description="Why it failed; empty otherwise.")
 
 
 class CommentIn(Schema):

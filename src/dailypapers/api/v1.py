@@ -19,6 +19,7 @@ from ninja.errors import HttpError
 from dailypapers.community import selectors as community
 from dailypapers.community import services as community_services
 from dailypapers.community.models import Comment as CommentRow
+from dailypapers.community.models import Submission as SubmissionRow
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
 from dailypapers.library import selectors as library
@@ -50,6 +51,7 @@ from .schemas import (
     PaperPage,
     Pick,
     SearchPage,
+    SubmissionOut,
     SubmitIn,
     VoteOut,
 )
@@ -250,17 +252,30 @@ def for_you(
 @router.post(
     "/submissions",
     auth=members,
-    response={201: Paper, **WRITE_ERRORS},
+    response={201: Paper, 202: SubmissionOut, **WRITE_ERRORS},
     throttle=[Limit("submit", "20/h")],
 )
 def submit(request: HttpRequest, body: SubmitIn):
-    """Feature a paper today, by arXiv id or link (fetched from arXiv if the corpus lacks it),
-    under the site's rules: recent papers only, once, a daily quota per member."""
+    """Feature a paper today, by arXiv id or link, under the site's rules: recent papers only,
+    once, a daily quota per member. 201 with the paper; 202 when the corpus lacks it and it is
+    being fetched from arXiv: follow it at ``/api/v1/submissions/{id}``."""
     try:
-        featured = community_services.submit_paper(_participant(request), body.paper)
+        done = community_services.submit_paper(_participant(request), body.paper)
     except community_services.CommunityError as exc:
         raise HttpError(400, exc.message) from None
-    return Status(201, shapes.paper(shapes.item_for(featured.paper.arxiv_id)))
+    if isinstance(done, SubmissionRow):
+        return Status(202, done)
+    return Status(201, shapes.paper(shapes.item_for(done.paper.arxiv_id)))
+
+
+@router.get("/submissions/{pk}", auth=members, response={200: SubmissionOut, **WRITE_ERRORS})
+def submission(request: HttpRequest, pk: int = Path(..., ge=1, le=2**62)):
+    """One of the token owner's submissions that are fetched from arXiv: fetching, featured,
+    or failed with the reason."""
+    found = community.submission_of(request.auth, pk)  # type: ignore[attr-defined]
+    if found is None:
+        raise Http404("No such submission of yours.")
+    return found
 
 
 def _vote_route(method: Callable[..., Any]) -> Any:

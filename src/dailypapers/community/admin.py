@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 
 from . import services
-from .models import Comment, Member
+from .models import Comment, Member, Submission
 
 
 @admin.register(Comment)
@@ -78,3 +78,13 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    """Submissions fetched from arXiv, to see what members asked for and why a fetch failed."""
+
+    list_display = ["created_at", "user", "arxiv_id", "status", "message"]
+    list_filter = ["status"]
+    search_fields = ["=arxiv_id", "user__username"]
+    readonly_fields = ["user", "arxiv_id", "day", "status", "message", "finished_at"]

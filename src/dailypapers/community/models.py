@@ -69,3 +69,29 @@ class Comment(models.Model):
     @property
     def author(self) -> str:
         return self.user.username if self.user else DELETED_MEMBER
+
+
+class Submission(models.Model):
+    """A member's submission of a paper the corpus lacked, fetched from arXiv by the worker so
+    that no web request waits on arXiv. It counts towards the daily quota however it ends."""
+
+    class Status(models.TextChoices):
+        FETCHING = "fetching"
+        FEATURED = "featured"
+        FAILED = "failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    arxiv_id = models.CharField(max_length=32)
+    day = models.DateField(help_text="The day it is featured on, once fetched.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.FETCHING)
+    message = models.TextField(blank=True, help_text="Why it failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.arxiv_id} ({self.status})"

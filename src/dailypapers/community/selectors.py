@@ -15,7 +15,7 @@ from django.utils import timezone
 from dailypapers.feed import selectors as feed
 from dailypapers.papers.models import Paper
 
-from .models import Comment, Member, Vote
+from .models import Comment, Member, Submission, Vote
 
 Viewer = User | AnonymousUser
 
@@ -94,6 +94,20 @@ def recent_enough(paper: Paper, today: dt.date | None = None) -> bool:
     today = today or timezone.localdate()
     max_age = dt.timedelta(days=settings.DAILYPAPERS_SUBMIT_MAX_AGE_DAYS)
     return not paper.arxiv_date or paper.arxiv_date >= today - max_age
+
+
+def submissions_used(user: User, day: dt.date) -> int:
+    """How many of the daily quota ``user`` used on ``day``: papers featured, plus fetches
+    from arXiv that are under way or failed, so that made-up ids cost as much as real ones."""
+    fetched = Submission.objects.filter(user=user, day=day).exclude(
+        status=Submission.Status.FEATURED  # those are among the featured already
+    )
+    return feed.submissions(user, day).count() + fetched.count()
+
+
+def submission_of(user: User, pk: int) -> Submission | None:
+    """One of ``user``'s submissions; None for anyone else's."""
+    return Submission.objects.filter(user=user, pk=pk).first()
 
 
 def member_of(user: User) -> Member | None:

@@ -27,8 +27,8 @@ from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
-from . import selectors, signals
-from .models import Comment, Member, Vote
+from . import selectors, signals, tasks
+from .models import Comment, Member, Submission, Vote
 
 VERIFY_SALT = "dailypapers.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
@@ -142,22 +142,59 @@ def request_email_change(user: User, new_email: str) -> None:
 # --- submissions ------------------------------------------------------------------------------
 
 
-def submit_paper(user: User, text: str, today: dt.date | None = None) -> Featured:
+def submit_paper(user: User, text: str, today: dt.date | None = None) -> Featured | Submission:
     """Feature the paper named by ``text`` (an arXiv id or URL) today, submitted by ``user``.
 
-    Fetches it from arXiv when the corpus lacks it. CommunityError says why a submission is
-    refused: malformed id, unknown paper, already featured, too old, daily quota reached.
+    A paper the corpus lacks is queued for the worker to fetch from arXiv (a Submission, which
+    :func:`fetch_submission` completes). CommunityError says why a submission is refused:
+    malformed id, unknown paper, already featured, too old, daily quota reached.
     """
     today = today or timezone.localdate()
     try:
         ident = arxiv_id.parse(text)
     except arxiv_id.InvalidArxivId as exc:
         raise CommunityError(f"That is not an arXiv id or link: {exc}") from None
+    paper = papers.paper_by_id(ident.id)
+    if paper is None:
+        waiting = Submission.objects.filter(
+            user=user, arxiv_id=ident.id, day=today, status=Submission.Status.FETCHING
+        ).first()
+        if waiting is not None:  # asked twice while it is being fetched
+            return waiting
     quota = settings.DAILYPAPERS_SUBMIT_DAILY_QUOTA
-    if feed.submissions(user, today).count() >= quota:
+    if selectors.submissions_used(user, today) >= quota:
         raise CommunityError(f"You have submitted {quota} papers today, the daily limit.")
+    if paper is None:
+        with transaction.atomic():
+            submission = Submission.objects.create(user=user, arxiv_id=ident.id, day=today)
+            transaction.on_commit(lambda: tasks.fetch_submission.enqueue(submission.pk))
+        return submission
+    return _feature(user, paper, today)
 
-    paper = papers.paper_by_id(ident.id) or _fetch(ident.id)
+
+def fetch_submission(pk: int) -> str:
+    """Fetch a queued submission's paper from arXiv and feature it, or record why not. Run
+    again (a retried task), it changes nothing."""
+    submission = (
+        Submission.objects.filter(pk=pk, status=Submission.Status.FETCHING)
+        .select_related("user")
+        .first()
+    )
+    if submission is None:
+        return f"submission {pk}: nothing to do"
+    try:
+        paper = papers.paper_by_id(submission.arxiv_id) or _fetch(submission.arxiv_id)
+        _feature(submission.user, paper, submission.day)
+    except CommunityError as exc:
+        submission.status, submission.message = Submission.Status.FAILED, exc.message
+    else:
+        submission.status = Submission.Status.FEATURED
+    submission.finished_at = timezone.now()
+    submission.save(update_fields=["status", "message", "finished_at"])
+    return f"submission {pk} of arXiv:{submission.arxiv_id}: {submission.status}"
+
+
+def _feature(user: User, paper: Paper, today: dt.date) -> Featured:
     if paper.hidden:
         raise CommunityError(f"arXiv:{paper.arxiv_id} is not available here.")
     earlier = feed.first_featured(paper)
@@ -186,7 +223,7 @@ def _fetch(ident: str) -> Paper:
     try:
         report = arxiv.fetch_ids([ident])
     except ArxivError:
-        raise CommunityError("arXiv cannot be reached right now; please try again later.") from None
+        raise CommunityError("arXiv could not be reached; please try again later.") from None
     paper = papers.paper_by_id(ident)
     if paper is None:
         reason = report.errors[0][1] if report.errors else "not found"

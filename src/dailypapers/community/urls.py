@@ -56,6 +56,7 @@ urlpatterns = [
     ),
     path("members/<str:username>", views.profile, name="profile"),
     path("submit", views.submit, name="submit"),
+    path("submit/<int:pk>", views.submission, name="submission"),
     path("vote/<int:pk>", views.vote, name="vote"),
     path("comments/<int:pk>/new", views.comment, name="comment"),
     path("comments/<int:pk>/edit", views.edit_comment, name="edit_comment"),

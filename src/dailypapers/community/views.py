@@ -20,7 +20,7 @@ from dailypapers.views import MemberRequest, error_page
 from . import selectors, services
 from .decorators import next_url, participant_required
 from .forms import CommentForm, EmailChangeForm, LoginForm, SignUpForm, SubmitForm
-from .models import Comment
+from .models import Comment, Submission
 
 # --- accounts ---------------------------------------------------------------------------------
 
@@ -105,16 +105,25 @@ def submit(request: MemberRequest) -> HttpResponse:
     error = None
     if request.method == "POST" and form.is_valid():
         try:
-            featured = services.submit_paper(request.user, form.cleaned_data["paper"])
+            done = services.submit_paper(request.user, form.cleaned_data["paper"])
         except services.CommunityError as exc:
             error = exc
         else:
-            messages.success(
-                request, f"Thanks! arXiv:{featured.paper.arxiv_id} is on today's page."
-            )
+            if isinstance(done, Submission):  # the worker fetches it from arXiv
+                return redirect("submission", pk=done.pk)
+            messages.success(request, f"Thanks! arXiv:{done.paper.arxiv_id} is on today's page.")
             # A one-click "feature it" on a listing comes back to that listing.
-            return redirect(next_url(request, featured.paper.get_absolute_url()))
+            return redirect(next_url(request, done.paper.get_absolute_url()))
     return render(request, "community/submit.html", {"form": form, "error": error})
+
+
+@participant_required
+def submission(request: MemberRequest, pk: int) -> HttpResponse:
+    """How a submission that is fetched from arXiv goes; the page asks again until it is done."""
+    found = selectors.submission_of(request.user, pk)
+    if found is None:
+        raise Http404("No such submission of yours.")
+    return render(request, "community/submission.html", {"submission": found, "form": SubmitForm()})
 
 
 @require_POST
