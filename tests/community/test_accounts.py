@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail, signing
 from django.test import Client
 
@@ -72,6 +73,27 @@ def test_sign_up_with_a_taken_address_looks_the_same_and_tells_the_owner(client)
     assert get_user_model().objects.filter(username="someone").count() == 0
     assert mail.outbox[0].to == ["ada@example.org"]
     assert "already has one" in mail.outbox[0].body
+
+
+class CountingHasher(PBKDF2PasswordHasher):
+    """The default hasher, counting its work: hashing is what makes a sign-up slow."""
+
+    calls = 0
+
+    def encode(self, password, salt, iterations=None):
+        CountingHasher.calls += 1
+        return super().encode(password, salt, iterations)
+
+
+def test_sign_up_with_a_taken_address_takes_as_long(client, settings):
+    """Whether an address has an account must not show in how long the answer takes: both
+    paths hash the password once (the slow part, ~0.3 s here; mail is sent on both)."""
+    member("ada", email="ada@example.org")
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    for email, username in (("new@example.org", "newcomer"), ("ada@example.org", "someone")):
+        CountingHasher.calls = 0
+        sign_up(client, email=email, username=username)
+        assert CountingHasher.calls == 1, email
 
 
 @pytest.mark.parametrize(

@@ -419,3 +419,28 @@ def test_operators_created_on_the_command_line_can_take_part(admin_client):
     p = recent()
     admin_client.post(f"/vote/{p.pk}", {"action": "up"})
     assert Vote.objects.filter(paper=p).count() == 1
+
+
+def test_staff_who_may_only_view_cannot_hide_or_ban(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = member("viewer")
+    viewer.is_staff = True
+    viewer.save()
+    viewer.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_comment", "view_member", "view_paper"])
+    )
+    spammer = Member.objects.get(user=member("spammer"))
+    spam = recent(title="Spam paper")
+    comment = Comment.objects.create(paper=spam, user=spammer.user, body="buy now")
+    client.force_login(viewer)
+
+    for url, action, pk in (
+        ("/admin/community/member/", "ban", spammer.pk),
+        ("/admin/community/comment/", "hide", comment.pk),
+        ("/admin/papers/paper/", "hide", spam.pk),
+    ):
+        assert client.get(url).status_code == 200  # they may look
+        client.post(url, {"action": action, "_selected_action": [pk]})
+    spammer.refresh_from_db(), comment.refresh_from_db(), spam.refresh_from_db()
+    assert not (spammer.banned or comment.hidden or spam.hidden)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -55,6 +56,7 @@ def sign_up(email: str, username: str, password: str) -> None:
     email = User.objects.normalize_email(email).strip()
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
+        make_password(password)  # as long as creating the account takes: the time tells nothing
         send_templated(existing.email, "community/mail/account_exists", {"user": existing})
         return
     with transaction.atomic():
