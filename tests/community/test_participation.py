@@ -6,6 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.utils import timezone
 
@@ -422,8 +423,6 @@ def test_operators_created_on_the_command_line_can_take_part(admin_client):
 
 
 def test_staff_who_may_only_view_cannot_hide_or_ban(client):
-    from django.contrib.auth.models import Permission
-
     viewer = member("viewer")
     viewer.is_staff = True
     viewer.save()

@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from dailypapers.papers import arxiv_id
 from dailypapers.papers.arxiv_id import ArxivId, InvalidArxivId
+from tests.properties.strategies import new_style, old_style, versions
 
 
 @pytest.mark.parametrize(
@@ -69,22 +70,6 @@ def test_urls_of_a_paper():
     assert ident.abs_url == "https://arxiv.org/abs/2401.01234v2"
     assert ident.pdf_url == "https://arxiv.org/pdf/2401.01234v2"
     assert str(arxiv_id.parse("math.CA/0611800")) == "math/0611800"
-
-
-new_style = st.builds(
-    lambda yy, mm, num: f"{yy:02d}{mm:02d}." + (f"{num:05d}" if yy >= 15 else f"{num % 10000:04d}"),
-    st.integers(8, 99),
-    st.integers(1, 12),
-    st.integers(0, 99999),
-)
-old_style = st.builds(
-    lambda archive, yy, mm, num: f"{archive}/{yy:02d}{mm:02d}{num:03d}",
-    st.sampled_from(sorted(arxiv_id.OLD_ARCHIVES)),
-    st.sampled_from([91, 95, 99, 0, 3, 6]),
-    st.integers(1, 12),
-    st.integers(0, 999),
-)
-versions = st.none() | st.integers(1, 30)
 
 
 @given(ident=new_style | old_style, version=versions)

@@ -25,6 +25,10 @@ OLD_ARCHIVES = frozenset(
     supr-con""".split()
 )
 
+# Papers reach a few dozen versions; a larger number is a typo or an attack, and would not fit
+# the version column.
+MAX_VERSION = 999
+
 _NEW = re.compile(r"(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?")
 _OLD = re.compile(
     r"(?P<archive>[a-z][a-z-]*)(?:\.[a-z]{2})?/(?P<yy>\d{2})(?P<mm>\d{2})(?P<num>\d{3})"
