@@ -4,6 +4,7 @@ holds on a phone, and screenshots are kept in test-artifacts/screenshots for peo
 import datetime as dt
 
 import pytest
+from django.test import Client
 
 from tests.conftest import SHOTS, run_worker
 from tests.factories import feature, paper
@@ -124,3 +125,36 @@ def test_search_in_a_browser(browser, live_server, day_of_papers):
     assert "Retrieval-Augmented Agents" in page.locator(".card").first.inner_text()
     assert errors == []
     page.screenshot(path=str(SHOTS / "search.png"), full_page=True)
+
+
+def test_the_content_security_policy_lets_the_site_s_own_pages_work(
+    browser, live_server, day_of_papers, admin_user
+):
+    """The CSP allows only the site's own scripts: every page kind that runs script, styles
+    formulas or frames a digest works under it, with no violation in the console, while a
+    script from anywhere else is refused."""
+    context = browser.new_context()
+    context.add_cookies([_session_cookie(live_server, admin_user)])
+    violations = []
+    for path in ("/papers/2509.04664", "/api/v1/docs", "/digest/preview", "/admin/"):
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and violations.append(m.text))
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        assert violations == [], path
+    assert page.locator("h1").count() >= 1  # the admin's index rendered
+    page.goto(live_server.url + "/papers/2509.04664")
+    assert page.locator("h1 .katex").count() == 1
+    page.evaluate(
+        """() => { const s = document.createElement("script");
+                   s.src = "https://example.org/x.js"; document.head.append(s); }"""
+    )
+    page.wait_for_timeout(200)
+    assert any("Content Security Policy" in v for v in violations)
+
+
+def _session_cookie(live_server, user) -> dict:
+    """A logged-in session for ``user``, as a cookie for the browser."""
+    client = Client()
+    client.force_login(user)
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
