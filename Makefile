@@ -16,7 +16,7 @@ MODEL := src/dailypapers/search/model
 
 setup: $(VENV)/.installed $(VENDOR)/.installed $(MODEL)/model.json
 
-setup-test: setup $(VENV)/.installed-test /usr/bin/chromium
+setup-test: setup $(VENV)/.installed-test /usr/bin/chromium /usr/bin/redis-server
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ $(VENDOR)/.installed: package.json package-lock.json
 # Browser tests drive Debian's Chromium through Playwright (Playwright cannot download one here).
 /usr/bin/chromium:
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
+# The tests of REDIS_URL start a throw-away Redis server.
+/usr/bin/redis-server:
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server
 
 # Style, the apps' layering (import-linter contracts in pyproject.toml) and types.
 lint:

@@ -191,6 +191,17 @@ DAILYPAPERS_TRUSTED_PROXIES = _env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 1
 RATELIMIT_IP_META_KEY = "dailypapers.counters.client_ip"
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
+# REDIS_URL (redis://host:6379/0): every cache above in Redis instead, shared by all processes
+# and machines, each under its own key prefix. Redis counts atomically (INCR), as the counter
+# table does. Give the site a database of its own: clearing a cache empties it.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    for _alias in CACHES:
+        CACHES[_alias] = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _alias,
+        }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
