@@ -158,3 +158,16 @@ def _session_cookie(live_server, user) -> dict:
     client = Client()
     client.force_login(user)
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+def test_formulas_cannot_make_a_page_huge_or_slow(browser, live_server):
+    """Titles and abstracts are anyone's text: KaTeX caps sizes at 10em and macro expansions at
+    100, so a formula can neither cover the page nor hang the reader's browser."""
+    bomb = r"$\def\a{xx}\def\b{\a\a\a\a}\def\c{\b\b\b\b}\def\d{\c\c\c\c}\d\d$"  # 170 expansions
+    paper("2509.06666", title="Big", abstract=r"A rule $\rule{500em}{500em}$ and a bomb " + bomb)
+    page, errors = open_page(browser, f"{live_server.url}/papers/2509.06666")
+    assert errors == []
+    width = page.evaluate("document.querySelector('.abstract .rule').getBoundingClientRect().width")
+    em = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.abstract')).fontSize)")
+    assert width <= 11 * em * 1.21  # 10em at KaTeX's 1.21 scale, a rounding to spare
+    assert "Too many expansions" in page.locator(".abstract .katex-error").get_attribute("title")
