@@ -5,16 +5,15 @@ tokens for writes, and per-client rate limits."""
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.paginator import EmptyPage, Paginator
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import get_usage
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
@@ -33,9 +32,11 @@ PERIOD = r"^\d{4}-(\d{2}|\d{2}-\d{2}|W\d{2})$"
 
 
 class Limit(SimpleRateThrottle):
-    """Requests per client in a sliding window: per token holder when the request has one,
-    else per address. The rate is read per request (``rate_setting``), so an operator's
-    setting and the site-wide switch (``DAILYPAPERS_RATELIMIT``) apply.
+    """Requests per client and window: per token holder when the request has one, else per
+    address. Counted as the site's forms are (django-ratelimit's fixed windows, in the atomic
+    ``ratelimit`` cache), so that parallel requests lose no count and many clients push none
+    out. The rate is read per request (``rate_setting``), so an operator's setting and the
+    site-wide switch (``DAILYPAPERS_RATELIMIT``) apply.
 
     One instance serves every request of its operation, on every thread: what a request
     works with stays in locals, and ``wait()`` reads this thread's answer."""
@@ -45,17 +46,17 @@ class Limit(SimpleRateThrottle):
         self._waits = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        if not settings.RATELIMIT_ENABLE:
+        usage = get_usage(
+            request,
+            group=f"api-{self.scope}",
+            key=lambda _group, request: self.get_cache_key(request),
+            rate=self.fixed_rate or getattr(settings, self.rate_setting),
+            increment=True,
+        )
+        if usage is None or not usage["should_limit"]:  # None: limits are off
             return True
-        count, window = self.parse_rate(self.fixed_rate or getattr(settings, self.rate_setting))
-        assert count is not None and window is not None
-        key, now = self.get_cache_key(request), time.time()
-        history = [t for t in cache.get(key, []) if t > now - window]  # newest first
-        if len(history) >= count:
-            self._waits.seconds = history[-1] + window - now
-            return False
-        cache.set(key, [now, *history], window)
-        return True
+        self._waits.seconds = max(1, usage["time_left"])
+        return False
 
     def wait(self) -> float | None:
         return getattr(self._waits, "seconds", None)
