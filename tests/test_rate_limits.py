@@ -4,6 +4,7 @@ account as well as per address for log-ins and password resets."""
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, feature, member, paper
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,6 +97,20 @@ def test_anonymous_searches_are_limited_per_address(settings):
     ]
     assert codes[:60] == [200] * 60 and codes[60] == 429
     assert client.get("/search?q=graphs", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 200
+
+
+def test_listings_and_paper_pages_share_one_budget_per_client(settings):
+    settings.DAILYPAPERS_PAGE_RATE = "4/d"  # a window that does not end during the test
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    feature(paper("2509.04664"), dt.date(2025, 9, 8))
+    client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    pages = ["/", "/papers/date/2025-09-08", "/papers/2509.04664", "/papers/month/2025-09", "/"]
+    assert [client.get(page).status_code for page in pages] == [200, 200, 200, 200, 429]
+    other = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert other.get("/").status_code == 200
+    member_client = Client(HTTP_HOST="localhost", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    member_client.force_login(member("ada"))
+    assert member_client.get("/").status_code == 200  # a member has a budget of their own
 
 
 def test_mail_to_one_address_is_limited_whoever_asks(settings):

@@ -119,3 +119,8 @@ def posted_email(group: str, request: HttpRequest) -> str:
 
 
 POSTED_EMAIL = "dailypapers.counters.posted_email"  # a ratelimit key
+
+
+def page_rate(group: str, request: HttpRequest) -> str:
+    """The rate of the pages' limit, read per request so that a changed setting applies."""
+    return settings.DAILYPAPERS_PAGE_RATE

@@ -36,6 +36,14 @@ def _env_number(name: str, default: float | None, low: float, high: float, kind:
     return value
 
 
+def _env_rate(name: str, default: str) -> str:
+    """Requests in a window, N/s, N/m, N/h or N/d; a clear error otherwise."""
+    rate = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"\d+/(s|m|h|d)", rate):
+        raise ImproperlyConfigured(f"{name} must be like 120/m (per s, m, h or d), not {rate!r}")
+    return rate
+
+
 def _env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(sep) if item.strip()]
 
@@ -191,6 +199,8 @@ DAILYPAPERS_TRUSTED_PROXIES = _env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 1
 RATELIMIT_IP_META_KEY = "dailypapers.counters.client_ip"
 RATELIMIT_VIEW = "dailypapers.views.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
+# Page views per client (address, or member) of the listings and paper pages, all together.
+DAILYPAPERS_PAGE_RATE = _env_rate("DAILYPAPERS_PAGE_RATE", "300/m")
 # REDIS_URL (redis://host:6379/0): every cache above in Redis instead, shared by all processes
 # and machines, each under its own key prefix. Redis counts atomically (INCR), as the counter
 # table does. Give the site a database of its own: clearing a cache empties it.
@@ -329,11 +339,7 @@ CORS_URLS_REGEX = r"^$"  # no path by itself: api.caching.reads_only says which 
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "Retry-After"]
 # API requests per client (address, or token holder) in a window: N/s, N/m, N/h or N/d.
-DAILYPAPERS_API_RATE = os.environ.get("DAILYPAPERS_API_RATE", "120/m").strip()
-if not re.fullmatch(r"\d+/(s|m|h|d)", DAILYPAPERS_API_RATE):
-    raise ImproperlyConfigured(
-        f"DAILYPAPERS_API_RATE must be like 120/m (per s, m, h or d), not {DAILYPAPERS_API_RATE!r}"
-    )
+DAILYPAPERS_API_RATE = _env_rate("DAILYPAPERS_API_RATE", "120/m")
 NINJA_NUM_PROXIES = DAILYPAPERS_TRUSTED_PROXIES  # the same client address as the site's limits
 # Where `up` also serves the MCP server over HTTP (`dailypapers mcp --http`); unset: it does not.
 DAILYPAPERS_MCP_PORT = _env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
