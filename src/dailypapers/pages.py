@@ -246,7 +246,7 @@ def for_you(request: MemberRequest) -> HttpResponse:
     """Recent papers ranked for the member, each with its reason; a cold start without
     signals."""
     text = request.GET.get("days", str(recommend.DEFAULT_DAYS))
-    if not text.isdigit() or not 1 <= int(text) <= recommend.MAX_DAYS:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= recommend.MAX_DAYS:
         message = f"days is a whole number from 1 to {recommend.MAX_DAYS}."
         return error_page(request, 400, "Not a window", message)
     days = int(text)

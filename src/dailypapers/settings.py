@@ -89,6 +89,15 @@ INSTALLED_APPS = [
     "django_htmx",
 ]
 
+# Multipart bodies (the library's import takes files of 5 MB) are refused above this before they
+# are read; form fields alone stay within Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+DAILYPAPERS_UPLOAD_MAX_SIZE = 6 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "dailypapers.uploads.SizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

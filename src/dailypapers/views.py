@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
 
@@ -36,11 +37,23 @@ def error_page(
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE, uploads.SizeLimit
+        return too_large(request)
     return error_page(request, 400, "Bad request", "The request could not be understood.")
 
 
+def too_large(request: HttpRequest, limit: int | None = None) -> HttpResponse:
+    """413, naming the limit when the caller knows which one applied."""
+    most = f"at most {limit / 2**20:g} MB" if limit else "less"
+    return error_page(request, 413, "Too large", f"This is more than the site takes: send {most}.")
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return error_page(request, 404, "Page not found", "There is nothing at this address.")
+    # A view's own Http404 says what is missing (a feed's "not a category"); the resolver's
+    # lists the site's patterns, which are not for readers.
+    said = exception.args[0] if type(exception) is Http404 and exception.args else None
+    message = said if isinstance(said, str) and said else "There is nothing at this address."
+    return error_page(request, 404, "Page not found", message)
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

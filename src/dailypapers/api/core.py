@@ -4,14 +4,17 @@ tokens for writes, and per-client rate limits."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import EmptyPage, Paginator
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 from ninja import NinjaAPI
@@ -24,7 +27,8 @@ from .schemas import Error
 
 # What a read may answer besides 200, for the OpenAPI document.
 READ_ERRORS: dict[int, type] = {400: Error, 404: Error, 429: Error}
-WRITE_ERRORS: dict[int, type] = {400: Error, 401: Error, 403: Error, 404: Error, 429: Error}
+# 413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+WRITE_ERRORS: dict[int, type] = {status: Error for status in (400, 401, 403, 404, 413, 429)}
 MAX_LIMIT = 100
 # The forms of periods, for the OpenAPI document (periods.parse checks the values).
 DAY, WEEK, MONTH = r"^\d{4}-\d{2}-\d{2}$", r"^\d{4}-W\d{2}$", r"^\d{4}-\d{2}$"
@@ -118,6 +122,12 @@ def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
     return _error(request, "The request holds characters or values the database refuses.", 400)
 
 
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return _error(request, f"The body is larger than this API takes ({limit} bytes).", 413)
+
+
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, str(exc) or "Not found.", 404)
@@ -143,6 +153,30 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.message, exc.status_code)
+
+
+def urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """``api.urls``, with django-ninja's plain-text 405 (a method an address does not take) as
+    the API's other errors are: JSON, with the Allow header kept."""
+    patterns, app_name, namespace = api.urls
+    return [_json_405(p) for p in patterns], app_name, namespace
+
+
+def _json_405(pattern: URLPattern | URLResolver) -> URLPattern | URLResolver:
+    if not isinstance(pattern, URLPattern):
+        return pattern
+    view = pattern.callback
+
+    @functools.wraps(view)  # keeps csrf_exempt
+    def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405 or response["Content-Type"].startswith("application/json"):
+            return response
+        answer = _error(request, f"{request.method} is not allowed at {request.path}.", 405)
+        answer["Allow"] = response["Allow"]
+        return answer
+
+    return URLPattern(pattern.pattern, run, pattern.default_args, pattern.name)
 
 
 @csrf_exempt  # a 404 for every method, not the CSRF check's 403 page

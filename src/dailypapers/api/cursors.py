@@ -16,6 +16,8 @@ from dailypapers.papers.models import Paper
 
 from .core import next_url
 
+MAX_PK = 2**63 - 1  # the largest primary key either database holds (a signed 64-bit integer)
+
 
 def encode(paper: Paper) -> str:
     when = paper.published.isoformat() if paper.published else ""
@@ -34,6 +36,8 @@ def decode(cursor: str | None) -> tuple[dt.datetime | None, int] | None:
             if published.tzinfo is None:
                 raise ValueError(when)
             published = published.astimezone(dt.UTC)
+        if not (pk.isascii() and pk.isdigit() and int(pk) <= MAX_PK):
+            raise ValueError(pk)
         return published, int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise HttpError(400, "Not a cursor of this API: pass on the one a page gave.") from None

@@ -15,7 +15,7 @@ from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
@@ -70,6 +70,11 @@ class _PaperFeed(Feed):
             links,
         )
         return _xml(html)
+
+    def _described(self, text: str) -> str:
+        """A member's text in the feed's description: readers show an RSS channel's as HTML,
+        an Atom subtitle as text."""
+        return _xml(escape(text) if self.feed_kind == "rss" else text)
 
     def item_author_name(self, item: Paper) -> str:
         return _xml(", ".join(item.authors))
@@ -184,9 +189,8 @@ class SearchFeed(_PaperFeed):
         return f"dailypapers · search: {obj[0]}"
 
     def description(self, obj: tuple[str, str]) -> str:
-        return (
-            f"Papers for the search {obj[0]!r}, {'newest' if obj[1] == 'date' else 'best'} first."
-        )
+        order = "newest" if obj[1] == "date" else "best"
+        return self._described(f"Papers for the search {obj[0]!r}, {order} first.")
 
     def link(self, obj: tuple[str, str]) -> str:
         return settings.DAILYPAPERS_SITE_URL + "/search?" + urlencode({"q": obj[0], "sort": obj[1]})
@@ -211,7 +215,7 @@ class CollectionFeed(_PaperFeed):
         return _xml(f"dailypapers · {obj.name} by {obj.owner.username}")
 
     def description(self, obj: Collection) -> str:
-        return _xml(obj.description or f"A collection by {obj.owner.username}.")
+        return self._described(obj.description or f"A collection by {obj.owner.username}.")
 
     def link(self, obj: Collection) -> str:
         return settings.DAILYPAPERS_SITE_URL + obj.public_url

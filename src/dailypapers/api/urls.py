@@ -2,7 +2,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
 from . import feeds, hf, sitemaps, v1, views
-from .core import api, not_found
+from .core import api, not_found, urls
 
 api.add_router("/", hf.router)
 api.add_router("/v1", v1.router)
@@ -16,7 +16,7 @@ _FEEDS = [
 ]
 
 urlpatterns = [
-    path("api/", api.urls),
+    path("api/", urls()),
     re_path(r"^api/(?P<rest>[\s\S]*)$", not_found),  # newlines too
     *[
         path(f"{prefix}.{kind}", _limited(view()), name=f"feed_{name}_{kind}")

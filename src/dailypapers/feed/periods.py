@@ -8,9 +8,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: other scripts' would give a page whose address is not its own.
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_WEEK = re.compile(r"(\d{4})-W(\d{2})", re.ASCII)
+_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 # arXiv opened in 1991; the bounds keep date arithmetic (previous/next) far from overflow.
@@ -82,7 +83,7 @@ def parse(kind: str, text: str) -> Period:
     """Parse the URL text of a period of ``kind``; BadPeriod with the expected form otherwise."""
     year = text[:4]
     try:
-        if not (year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):
+        if not (year.isascii() and year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):
             raise ValueError(year)
         if kind == "date" and (m := _DAY.fullmatch(text)):
             return day(dt.date(int(m[1]), int(m[2]), int(m[3])))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -48,7 +48,13 @@ def import_features(features: Iterable[ImportedFeature]) -> int:
 
     Imported counts only ever grow: an older capture of the same day never lowers them.
     """
-    wanted = {(f.paper_id, f.day): f for f in features}
+    wanted: dict[tuple[int, dt.date], ImportedFeature] = {}
+    for f in features:  # captures of one day in one batch too: the highest counts
+        seen = wanted.get((f.paper_id, f.day))
+        if seen is not None:
+            upvotes, comments = max(seen.upvotes, f.upvotes), max(seen.comments, f.comments)
+            f = replace(seen, upvotes=upvotes, comments=comments)
+        wanted[f.paper_id, f.day] = f
     if not wanted:
         return 0
     existing = {

@@ -167,7 +167,7 @@ def parse_entry(entry: Element) -> PaperRecord:
 
 def _count(root: Element, name: str) -> int:
     value = text_of(root, f"opensearch:{name}", NS)
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         problem = f"bad opensearch:{name} {value!r}" if value else f"no opensearch:{name}"
         raise XmlError(f"arXiv API response: {problem}")
     return int(value)

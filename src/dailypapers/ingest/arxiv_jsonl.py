@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dailypapers.papers import arxiv_id
+
 from .records import (
     PaperRecord,
     RecordError,
@@ -64,8 +66,12 @@ def parse_record(obj: Any) -> PaperRecord:
 
 def _authors(obj: dict[str, Any]) -> list[str]:
     parsed = obj.get("authors_parsed")
-    if isinstance(parsed, list) and parsed and all(isinstance(p, list) for p in parsed):
-        # Kaggle: [last, first, suffix], already decoded from LaTeX.
+    if (
+        isinstance(parsed, list)
+        and parsed
+        and all(isinstance(p, list) and all(isinstance(s, str) for s in p) for p in parsed)
+    ):
+        # Kaggle: [last, first, suffix], already decoded from LaTeX; else the string below.
         names = [" ".join(s for s in (p[1:2] + p[0:1] + p[2:3]) if s) for p in parsed]
         return split_authors(names)
     return split_authors(obj.get("authors"))
@@ -88,6 +94,7 @@ def _latest_version(versions: Any) -> int | None:
     if not isinstance(versions, list) or not versions:
         return None
     label = versions[-1].get("version", "") if isinstance(versions[-1], dict) else ""
-    if isinstance(label, str) and label[:1] == "v" and label[1:].isdigit():
-        return int(label[1:])
-    return len(versions)
+    try:
+        return arxiv_id.parse_version(label) if isinstance(label, str) else len(versions)
+    except arxiv_id.InvalidArxivId:
+        return len(versions)

@@ -7,6 +7,7 @@ import gzip
 import itertools
 import multiprocessing
 import os
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,52 +28,63 @@ Progress = Callable[[int], None]
 
 
 def open_lines(path: Path, progress: Progress | None = None) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(line number, line)`` of a plain or gzip file; ``progress`` gets bytes read."""
+    """Yield ``(line number, line)`` of a plain or gzip file; ``progress`` gets bytes read.
+    RecordError where a gzip file is cut off or corrupt, after the lines before it."""
     with path.open("rb") as raw:
         magic = raw.read(2)
         raw.seek(0)
         stream: Iterable[bytes] = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
-        last = 0
-        for number, line in enumerate(stream, start=1):
-            if progress is not None and number % 1000 == 0:
-                pos = raw.tell()
-                progress(pos - last)
-                last = pos
-            yield number, line
+        last = number = 0
+        try:
+            for number, line in enumerate(stream, start=1):
+                if progress is not None and number % 1000 == 0:
+                    pos = raw.tell()
+                    progress(pos - last)
+                    last = pos
+                yield number, line
+        except (EOFError, OSError, zlib.error) as exc:
+            raise RecordError(f"unreadable gzip after line {number}: {exc}") from None
         if progress is not None:
             progress(path.stat().st_size - last)
 
 
 def _chunks(paths: list[Path], progress: Progress | None) -> Iterator[list[tuple[str, Any]]]:
     """``(location, raw line)`` pairs in chunks of CHUNK; a file holding one JSON array (a saved
-    API response) gives its decoded elements, located by index."""
+    API response) gives its decoded elements, located by index. A file that starts with "[" but
+    is not one array is read as JSON lines: its first line alone is lost, not the file."""
     chunk: list[tuple[str, Any]] = []
     for path in paths:
-        lines = open_lines(path, progress)
-        first = next(lines, None)
-        if first is None:
-            continue
-        if first[1].lstrip().startswith(b"["):
-            body = first[1] + b"".join(line for _, line in lines)
-            try:
-                values = orjson.loads(body)
-            except orjson.JSONDecodeError as exc:
-                yield [(str(path), RecordError(f"invalid JSON: {exc}"))]
-                continue
-            located = ((f"{path}[{i}]", v) for i, v in enumerate(values))
-        else:
-            located = (
-                (f"{path}:{n}", line)
-                for n, line in itertools.chain([first], lines)
-                if not line.isspace()
-            )
-        for pair in located:
-            chunk.append(pair)
-            if len(chunk) >= CHUNK:
-                yield chunk
-                chunk = []
+        try:
+            for pair in _located(path, progress):
+                chunk.append(pair)
+                if len(chunk) >= CHUNK:
+                    yield chunk
+                    chunk = []
+        except RecordError as exc:  # the rest of the file cannot be read
+            chunk.append((str(path), exc))
     if chunk:
         yield chunk
+
+
+def _located(path: Path, progress: Progress | None) -> Iterator[tuple[str, Any]]:
+    """One file's ``(location, raw line)`` pairs, or its array's decoded elements."""
+    lines: Iterator[tuple[int, bytes]] = open_lines(path, progress)
+    first = next(lines, None)
+    if first is None:
+        return
+    if first[1].lstrip().startswith(b"["):
+        body = [first[1], *(line for _, line in lines)]
+        try:
+            values = orjson.loads(b"".join(body))
+        except orjson.JSONDecodeError:
+            # Not one array: JSON lines whose first one is broken, each line on its own.
+            lines = enumerate(body, start=1)
+        else:
+            yield from ((f"{path}[{i}]", v) for i, v in enumerate(values))
+            return
+    else:
+        lines = itertools.chain([first], lines)
+    yield from ((f"{path}:{n}", line) for n, line in lines if not line.isspace())
 
 
 def _parsed(

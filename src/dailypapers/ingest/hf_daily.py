@@ -82,11 +82,14 @@ def archive_day(line: Any) -> tuple[dt.date, list[Any]]:
     return day, line["papers"]
 
 
+MAX_COUNT = 2**31 - 1  # what the count columns hold on every database
+
+
 def _count(value: Any, what: str) -> int:
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise RecordError(f"{what}: expected a count, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise RecordError(f"{what}: expected a count, got {str(value)[:20]}")
     return value
 
 

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
+from dailypapers.papers import arxiv_id
+
 from .arxiv_atom import XmlError, latex_text, local_name, parse_xml, text_of
 from .records import (
     PaperRecord,
@@ -136,9 +138,11 @@ def parse_arxiv_raw(meta: Element) -> PaperRecord:
     versions: list[tuple[int, dt.datetime | None]] = []
     for v in meta.iterfind("raw:version", NS):
         label = (v.get("version") or "").strip()
-        if label[:1] != "v" or not label[1:].isdigit():
-            raise RecordError(f"version: expected v1, v2, ..., got {label!r}")
-        versions.append((int(label[1:]), parse_datetime(text_of(v, "raw:date", NS), label)))
+        try:
+            number = arxiv_id.parse_version(label)
+        except arxiv_id.InvalidArxivId:
+            raise RecordError(f"version: expected v1, v2, ..., got {label[:20]!r}") from None
+        versions.append((number, parse_datetime(text_of(v, "raw:date", NS), label)))
     versions.sort(key=lambda item: item[0])
     published = updated = None
     if versions:
@@ -201,6 +205,6 @@ def _attr_int(element: Element, name: str) -> int | None:
     value = (element.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), not to int()
         raise XmlError(f"OAI-PMH response: resumptionToken {name}={value!r} is not a number")
     return int(value)

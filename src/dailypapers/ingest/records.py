@@ -81,13 +81,19 @@ def clean_id(value: object) -> tuple[str, int | None]:
 # --- text --------------------------------------------------------------------------------------
 
 
+# Control characters other than whitespace: no paper means them, XML (our feeds) cannot carry
+# them, and PostgreSQL refuses NUL.
+_CONTROL = dict.fromkeys(c for c in (*range(0x20), *range(0x7F, 0xA0)) if not chr(c).isspace())
+
+
 def clean_text(value: object) -> str:
-    """Collapse arXiv's hard wrapping and indentation into single spaces."""
+    """Collapse arXiv's hard wrapping and indentation into single spaces; drop control
+    characters."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise RecordError(f"expected text, got {type(value).__name__}")
-    return " ".join(value.split())
+    return " ".join(value.translate(_CONTROL).split())
 
 
 _ACCENTS = {
@@ -159,9 +165,9 @@ def clean_categories(value: object) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        items = value.split()
+        items = clean_text(value).split()
     elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-        items = [v.strip() for v in value]
+        items = [clean_text(v) for v in value]
     else:
         raise RecordError("categories: expected a list of names or a space-separated string")
     return list(dict.fromkeys(i for i in items if i))
@@ -182,11 +188,11 @@ def parse_datetime(value: object, what: str) -> dt.datetime | None:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         else:
             parsed = parsedate_to_datetime(text)
-    except (ValueError, TypeError, IndexError):
-        raise RecordError(f"{what}: not a date: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed.astimezone(dt.UTC)  # OverflowError at the ends of Python's calendar
+    except (ValueError, TypeError, IndexError, OverflowError):
+        raise RecordError(f"{what}: not a date: {text[:80]!r}") from None
 
 
 def parse_date(value: object, what: str) -> dt.date | None:

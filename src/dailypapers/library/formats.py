@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import bibtexparser
+import orjson
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -67,10 +68,7 @@ class BadExport(ValueError):
 def from_json(user: User, text: str) -> ImportReport:
     """Import an export of :func:`to_json`: collections are matched by name ("Saved" to the
     member's own), papers by arXiv id; papers the corpus lacks are listed, not invented."""
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BadExport(f"This is not JSON: {exc}.") from None
+    data = _json(text)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BadExport(f'This is not a dailypapers library export ("format": "{FORMAT}").')
     report = ImportReport()
@@ -97,12 +95,19 @@ def import_file(user: User, text: str) -> ImportReport:
     if stripped.startswith("{"):
         return from_json(user, text)
     if stripped.startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise BadExport(f"This is not JSON: {exc}.") from None
+        items = _json(text)
         return _save_references(user, [_csl_reference(i) for i in items if isinstance(i, dict)])
     return from_bibtex(user, text)
+
+
+def _json(text: str) -> Any:
+    """The JSON document ``text``; BadExport for anything else. orjson, unlike the standard
+    library, refuses lone surrogates (no database or page can hold them) and bounds nesting
+    (``json`` raises RecursionError on 100,000 brackets)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise BadExport(f"This is not JSON: {exc}.") from None
 
 
 def from_bibtex(user: User, text: str) -> ImportReport:
@@ -222,8 +227,25 @@ def to_bibtex(rows: list[Paper]) -> str:
 
 
 def _escape(value: str) -> str:
-    """BibTeX's special characters, where the text has them bare (TeX is kept)."""
-    return _SPECIAL.sub(r"\\\1", value)
+    """BibTeX's special characters, where the text has them bare (TeX is kept), and braces
+    that do not pair up: one of those would end the entry early, or never."""
+    value = _SPECIAL.sub(r"\\\1", value)
+    unpaired: set[int] = set()
+    opened: list[int] = []
+    i = 0
+    while i < len(value):
+        if value[i] == "\\":
+            i += 1  # an escaped character, brace or not: \{ is a brace of the text
+        elif value[i] == "{":
+            opened.append(i)
+        elif value[i] == "}" and opened:
+            opened.pop()
+        elif value[i] == "}":
+            unpaired.add(i)
+        i += 1
+    unpaired.update(opened)
+    out = "".join("\\" + c if n in unpaired else c for n, c in enumerate(value))
+    return out + " " if out.endswith("\\") else out  # or it would escape the closing brace
 
 
 def _key(p: Paper, taken: set[str]) -> str:

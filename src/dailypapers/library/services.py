@@ -14,6 +14,7 @@ from dailypapers.papers.models import Paper
 from .models import Collection, Dismissal, Entry, Follow
 
 MAX_COLLECTIONS = 200
+MAX_DESCRIPTION = 2000  # as Collection.description says
 
 SAVED = "Saved"
 
@@ -44,7 +45,7 @@ def create(user: User, name: str, description: str = "", public: bool = False) -
     )
     slug = next(s for s in [base, *(f"{base}-{i}" for i in range(2, 10_000))] if s not in taken)
     return Collection.objects.create(
-        owner=user, name=name, slug=slug, description=description.strip(), public=public
+        owner=user, name=name, slug=slug, description=_description(description), public=public
     )
 
 
@@ -52,7 +53,7 @@ def update(collection: Collection, name: str, description: str, public: bool) ->
     """Rename, describe, make public or private ("Saved" keeps its name)."""
     if not collection.is_saved:
         collection.name = _name(name)
-    collection.description, collection.public = description.strip(), public
+    collection.description, collection.public = _description(description), public
     collection.save(update_fields=["name", "description", "public"])
 
 
@@ -105,6 +106,13 @@ def follow(user: User, kind: str, value: str) -> Follow:
 
 def unfollow(user: User, kind: str, value: str) -> None:
     Follow.objects.filter(user=user, kind=kind, key=Follow.key_of(value)).delete()
+
+
+def _description(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_DESCRIPTION or "\x00" in text:
+        raise LibraryError(f"A description has at most {MAX_DESCRIPTION} characters.")
+    return text
 
 
 def _name(name: str) -> str:

@@ -13,7 +13,7 @@ from dailypapers.community import selectors as community
 from dailypapers.community.decorators import next_url
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
-from dailypapers.views import MemberRequest
+from dailypapers.views import MemberRequest, too_large
 
 from . import formats, selectors, services
 from .models import Collection
@@ -118,7 +118,7 @@ def not_interested(request: MemberRequest, pk: int) -> HttpResponse:
 def place(request: MemberRequest, pk: int) -> HttpResponse:
     """The paper page's form: the paper in exactly the ticked collections (and a new one)."""
     paper = get_object_or_404(papers.visible(), pk=pk)
-    chosen = {int(v) for v in request.POST.getlist("collection") if v.isdigit()}
+    chosen = {int(v) for v in request.POST.getlist("collection") if v.isascii() and v.isdigit()}
     if request.POST.get("new", "").strip():
         try:
             chosen.add(services.create(request.user, request.POST["new"]).pk)
@@ -151,7 +151,9 @@ def import_file(request: MemberRequest) -> HttpResponse:
     """Import a library export (JSON) back, collections by name and papers by arXiv id; or a
     BibTeX file or Zotero CSL-JSON export into "Saved"."""
     upload = request.FILES.get("file")
-    if upload is None or (upload.size or 0) > MAX_IMPORT:
+    if upload is not None and (upload.size or 0) > MAX_IMPORT:  # larger ones: uploads.SizeLimit
+        return too_large(request, MAX_IMPORT)
+    if upload is None:
         messages.error(
             request, "Choose a file of at most 5 MB: an export of this site, BibTeX or CSL-JSON."
         )

@@ -29,11 +29,12 @@ OLD_ARCHIVES = frozenset(
 # the version column.
 MAX_VERSION = 999
 
-_NEW = re.compile(r"(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?")
+# ASCII only: ``\d`` would take the digits of every script, and keep them in the corpus key.
+_NEW = re.compile(r"(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(?:v(?P<v>\d+))?", re.ASCII)
 _OLD = re.compile(
     r"(?P<archive>[a-z][a-z-]*)(?:\.[a-z]{2})?/(?P<yy>\d{2})(?P<mm>\d{2})(?P<num>\d{3})"
     r"(?:v(?P<v>\d+))?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 _URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|format)/(?P<rest>.+?)"
@@ -41,6 +42,7 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _PREFIX = re.compile(r"^arxiv:\s*", re.IGNORECASE)
+_VERSION = re.compile(r"v(?P<v>\d+)", re.ASCII)
 
 
 class InvalidArxivId(ValueError):
@@ -97,6 +99,14 @@ def parse(text: str) -> ArxivId:
     )
 
 
+def parse_version(label: str) -> int:
+    """A version label as sources write it (``v2``) as its number; InvalidArxivId otherwise."""
+    m = _VERSION.fullmatch(label.strip())
+    if m is None:
+        raise InvalidArxivId(f"expected a version v1, v2, ..., got {label[:20]!r}")
+    return _number(m["v"], label)
+
+
 def normalize(text: str) -> str:
     """The versionless canonical id for any accepted form (the corpus key)."""
     return parse(text).id
@@ -104,11 +114,18 @@ def normalize(text: str) -> str:
 
 def _version(match: re.Match[str], text: str) -> int | None:
     v = match.group("v")
-    if v is None:
-        return None
-    if int(v) == 0:
+    return None if v is None else _number(v, text)
+
+
+def _number(v: str, text: str) -> int:
+    """The version number written ``v`` (digits), within 1..MAX_VERSION."""
+    # Counted before int(), which refuses numbers of over 4,300 digits with a ValueError.
+    number = int(v) if len(v) <= len(str(MAX_VERSION)) else MAX_VERSION + 1
+    if number == 0:
         raise InvalidArxivId(f"version numbers start at v1: {text.strip()!r}")
-    return int(v)
+    if number > MAX_VERSION:
+        raise InvalidArxivId(f"versions run to v{MAX_VERSION}: {text.strip()[:80]!r}")
+    return number
 
 
 def _checked_new(m: re.Match[str], text: str) -> ArxivId:

@@ -38,7 +38,8 @@ NAMES = {
 
 
 # An archive (cs, hep-th, q-bio), then optionally a subject class: cs.CL, physics.comp-ph.
-_CODE = re.compile(r"[a-z][a-z-]*(\.[a-z][a-z-]*)?", re.IGNORECASE)
+# ASCII: under IGNORECASE alone, [a-z] also takes the long s (U+017F) and the Kelvin sign.
+_CODE = re.compile(r"[a-z][a-z-]*(\.[a-z][a-z-]*)?", re.IGNORECASE | re.ASCII)
 # Archives whose subject classes are lower case (the rest are upper case: cs.CL, math.AG).
 _LOWER_SUBJECTS = {"physics", "cond-mat"}
 
