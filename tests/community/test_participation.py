@@ -13,6 +13,7 @@ from django.utils import timezone
 from dailypapers.community import services
 from dailypapers.community.models import Comment, Member, Submission, Vote
 from dailypapers.feed import selectors as feed
+from dailypapers.feed import services as feed_services
 from dailypapers.feed.models import Featured, VoteTally
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay
@@ -443,3 +444,16 @@ def test_staff_who_may_only_view_cannot_hide_or_ban(client):
         client.post(url, {"action": action, "_selected_action": [pk]})
     spammer.refresh_from_db(), comment.refresh_from_db(), spam.refresh_from_db()
     assert not (spammer.banned or comment.hidden or spam.hidden)
+
+
+def test_a_fetch_run_again_after_its_worker_died_says_featured():
+    """Killed between featuring the paper and saying so, the task runs again (the worker's
+    sweep): the paper is featured already, by this very submission."""
+    ada = member("ada")
+    p = recent("2509.01111")
+    queued = Submission.objects.create(user=ada, arxiv_id=p.arxiv_id, day=TODAY)
+    feed_services.feature(p, TODAY, Featured.Source.MEMBER, submitted_by=ada)
+
+    services.fetch_submission(queued.pk)
+    queued.refresh_from_db()
+    assert (queued.status, queued.message) == ("featured", "")

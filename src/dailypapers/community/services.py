@@ -186,7 +186,9 @@ def fetch_submission(pk: int) -> str:
         return f"submission {pk}: nothing to do"
     try:
         paper = papers.paper_by_id(submission.arxiv_id) or _fetch(submission.arxiv_id)
-        _feature(submission.user, paper, submission.day)
+        mine = feed.submissions(submission.user, submission.day).filter(paper=paper)
+        if not mine.exists():  # else an earlier run featured it, killed before it could say so
+            _feature(submission.user, paper, submission.day)
     except CommunityError as exc:
         submission.status, submission.message = Submission.Status.FAILED, exc.message
     else:
