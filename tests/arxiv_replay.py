@@ -9,6 +9,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,11 +37,13 @@ OAI_RECORD = """<record><header><identifier>oai:arXiv.org:{id}</identifier>
 class Fault:
     """What to do instead of answering: ``kind`` is one of status (``status`` + ``headers``),
     reset (drop the connection), truncate (half the body), empty (an OAI page without records
-    or token), expired (badResumptionToken), hang (never answer; for kill tests)."""
+    or token), expired (badResumptionToken), hang (never answer; for kill tests), hold
+    (answer once ``release`` is set)."""
 
     kind: str
     status: int = 503
     headers: dict[str, str] = field(default_factory=dict)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -50,13 +53,15 @@ class Request:
 
 
 class ArxivReplay:
-    """Serve on 127.0.0.1; ``faults`` maps the 1-based number of a request to a Fault."""
+    """Serve on 127.0.0.1; ``faults`` maps the 1-based number of a request to a Fault, and
+    ``outage()`` gives the Fault for any other request (None: answer), e.g. by the time."""
 
     def __init__(
         self, samples: Path = SAMPLES, extra_oai_records: int = 9, page_size: int = 3
     ) -> None:
         self.page_size = page_size
         self.faults: dict[int, Fault] = {}
+        self.outage: Callable[[], Fault | None] = lambda: None
         self.requests: list[Request] = []
         self.request_arrived = threading.Event()
         self.arrivals: list[float] = []  # time.monotonic() of each request
@@ -172,10 +177,12 @@ class ArxivReplay:
                 replay.requests.append(Request(url.path, params))
                 number = len(replay.requests)
                 replay.request_arrived.set()
-                fault = replay.faults.get(number)
+                fault = replay.faults.get(number) or replay.outage()
                 if fault and fault.kind == "hang":
                     threading.Event().wait(60)
                     return
+                if fault and fault.kind == "hold":
+                    fault.release.wait(60)
                 if fault and fault.kind == "reset":
                     # SO_LINGER 0: close with a TCP reset, as a dropped connection looks.
                     self.connection.setsockopt(

@@ -38,16 +38,28 @@ class Inbox:
 
 
 class SmtpServer:
+    """Serves ``inbox`` on a free port; ``stop()`` and ``start()`` take it down and bring it
+    back on the same port (a server down for a while)."""
+
     def __init__(self, inbox: Inbox) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.inbox = inbox
-        self.controller = Controller(inbox, hostname="127.0.0.1", port=self.port)
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     def __enter__(self) -> SmtpServer:
-        self.controller.start()
+        self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
+        self.stop()

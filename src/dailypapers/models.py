@@ -28,3 +28,15 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A worker's "still alive", rewritten every few seconds (``processes.beat``): a worker on
+    another machine whose heartbeat stopped is gone, and its running tasks go back to the
+    queue."""
+
+    holder = models.CharField(max_length=100, primary_key=True, help_text="host:pid:nonce")
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.holder} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

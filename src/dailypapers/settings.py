@@ -293,6 +293,9 @@ DAILYPAPERS_ARXIV_TIMEOUT = _env_number("DAILYPAPERS_ARXIV_TIMEOUT", 60, 1, 3600
 DAILYPAPERS_ARXIV_MAX_ATTEMPTS = _env_number("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", 6, 1, 100)
 # First backoff after a failure, doubled on each further one.
 DAILYPAPERS_ARXIV_BACKOFF = _env_number("DAILYPAPERS_ARXIV_BACKOFF", 5, 0, 3600, float)
+# The longest a run waits for its next request (a backoff, or arXiv's Retry-After); asked to
+# wait longer, it gives up (state kept) and no process asks before arXiv's time.
+DAILYPAPERS_ARXIV_MAX_WAIT = _env_number("DAILYPAPERS_ARXIV_MAX_WAIT", 300, 0, 86400, float)
 # Categories whose announcements `fetch new` reads by default.
 DAILYPAPERS_CATEGORIES = _env_list("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG", sep=" ")
 DAILYPAPERS_OAI_SET = os.environ.get("DAILYPAPERS_OAI_SET", "cs")
@@ -301,6 +304,13 @@ DAILYPAPERS_OAI_BACKFILL_DAYS = _env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30,
 
 # Background jobs: a queue in the database (no broker), run by `dailypapers worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Seconds between a worker's heartbeats, and without one after which a worker on another
+# machine counts as gone (its running tasks are queued again).
+DAILYPAPERS_WORKER_HEARTBEAT = _env_number("DAILYPAPERS_WORKER_HEARTBEAT", 5, 0.05, 3600, float)
+DAILYPAPERS_WORKER_TIMEOUT = _env_number("DAILYPAPERS_WORKER_TIMEOUT", 60, 0.1, 86400, float)
+# Seconds a harvest or a digest run waits for a lost database connection (PostgreSQL
+# restarted) before it fails; workers and the scheduler wait as long as it takes.
+DAILYPAPERS_DB_OUTAGE_WAIT = _env_number("DAILYPAPERS_DB_OUTAGE_WAIT", 300, 0, 86400, float)
 
 # What `dailypapers scheduler` (started by `up`) enqueues, as cron lines in a time zone.
 # arXiv announces at 20:00 US Eastern, Sunday to Thursday; its feeds are ready shortly after.
@@ -341,6 +351,9 @@ DAILYPAPERS_DIGEST_MAX_FAILURES = _env_number("DAILYPAPERS_DIGEST_MAX_FAILURES",
 DAILYPAPERS_DIGEST_WORKERS = _env_number("DAILYPAPERS_DIGEST_WORKERS", 1, 1, 64)
 # Seconds before the first resend after a temporary SMTP failure, doubled on each further one.
 DAILYPAPERS_DIGEST_RETRY_DELAY = _env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2, 0, 600, float)
+# Seconds before a run that found the SMTP server unreachable is tried again, doubled on each
+# further one (DAILYPAPERS_DIGEST_MAX_ATTEMPTS times).
+DAILYPAPERS_DIGEST_RETRY_LATER = _env_number("DAILYPAPERS_DIGEST_RETRY_LATER", 600, 0, 86400, float)
 
 # Open data: the API, feeds and Markdown can be read from any web page (CORS), not written.
 CORS_ALLOW_ALL_ORIGINS = True

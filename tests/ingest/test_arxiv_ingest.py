@@ -200,6 +200,56 @@ def test_harvest_that_cannot_finish_says_so_and_resumes_later(replay, client):
     assert Paper.objects.count() == 12
 
 
+def test_an_hour_of_503_backs_off_gives_up_keeping_its_place_and_a_later_run_resumes(
+    replay, client, clock
+):
+    """arXiv down for an hour of the fake clock, answering 503 with a Retry-After: each run
+    waits as asked (never longer than DAILYPAPERS_ARXIV_MAX_WAIT), gives up after its
+    attempts with the checkpoint kept, and the first run after the hour finishes the list."""
+    back = clock.now() + dt.timedelta(hours=1)
+    down = Fault("status", 503, {"Retry-After": "120"})
+    replay.outage = lambda: down if len(replay.requests) > 2 and clock.now() < back else None
+    runs = 0
+    while True:
+        runs += 1
+        try:
+            arxiv.harvest_oai("cs", dt.date(2026, 1, 1) if runs == 1 else None, client=client)
+            break
+        except ArxivError as exc:
+            assert "kept failing after 4 attempts" in str(exc) and "HTTP 503" in str(exc)
+        assert HarvestState.objects.get().resumption_token == "2026-01-01|6"
+        assert Paper.objects.count() == 6
+        clock.t += dt.timedelta(minutes=15)  # the scheduler's next try
+
+    assert runs == 4  # after three that gave up
+    during = [t for t in client.sent if t < back][2:]
+    assert min(gaps(during)) >= 120.0  # Retry-After held, across runs too
+    assert len(during) == 12  # not hammering: 4 attempts a run, 2 minutes apart
+    assert max(clock.slept) <= 300  # no wait beyond the cap
+    assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == sorted(replay.oai_ids())
+    statuses = list(IngestRun.objects.order_by("id").values_list("status", flat=True))
+    assert statuses == ["failed"] * 3 + ["succeeded"]
+
+
+def test_asked_to_wait_past_the_cap_a_run_gives_up_at_once_and_none_asks_before_time(
+    replay, client, clock
+):
+    replay.faults = {3: Fault("status", 503, {"Retry-After": "3600"})}
+    with pytest.raises(ArxivError, match="asked to wait 3600 s"):
+        arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
+    assert max(clock.slept) <= 3.0  # it did not sit out the hour
+
+    clock.t += dt.timedelta(minutes=30)
+    with pytest.raises(ArxivError, match="asked to wait until"):
+        arxiv.harvest_oai("cs", client=client)
+    assert len(replay.requests) == 3  # nobody asked arXiv before its time
+
+    clock.t += dt.timedelta(minutes=31)
+    arxiv.harvest_oai("cs", client=client)
+    assert replay.requests[3].params["resumptionToken"] == "2026-01-01|6"
+    assert Paper.objects.count() == 12
+
+
 def test_papers_deleted_on_arxiv_leave_feeds_and_search_but_keep_their_rows(replay, client):
     arxiv.harvest_oai("cs", dt.date(2026, 1, 1), client=client)
     run_worker()

@@ -1,4 +1,5 @@
-"""A harvest killed with SIGKILL mid-way resumes on the next run without duplicates or gaps.
+"""A harvest killed with SIGKILL mid-way resumes on the next run without duplicates or gaps,
+and the killed run is marked failed in the ingest log.
 
 Runs the real `dailypapers` command in a subprocess on its own SQLite file (the embedded
 default), against the replay server."""
@@ -59,5 +60,6 @@ def test_kill_9_mid_harvest_then_rerun_completes(tmp_path: Path):
 
         ids = [row[0] for row in db.execute("SELECT arxiv_id FROM papers_paper")]
         assert sorted(ids) == sorted(replay.oai_ids())  # every record, each once
-        runs = db.execute("SELECT status FROM ingest_ingestrun ORDER BY id").fetchall()
-        assert runs == [("running",), ("succeeded",)]  # the killed run stays visible
+        runs = db.execute("SELECT status, message FROM ingest_ingestrun ORDER BY id").fetchall()
+        assert [status for status, _ in runs] == ["failed", "succeeded"]
+        assert f"pid {proc.pid}" in runs[0][1] and "died" in runs[0][1], runs[0][1]

@@ -6,6 +6,10 @@ marked sent in the same transaction as the papers it carried. A run killed betwe
 steps leaves the row "sending"; once its process is gone (or its lease over), the next run
 sends again with the same Message-ID, which receiving servers use to drop the duplicate (SMTP
 offers nothing stronger).
+
+When the SMTP server cannot be reached the run stops and hands back the rows it had not sent
+(no attempt counted: the messages were not at fault), for a later run to send. A lost database
+connection is waited out: a message that went out is recorded once the database is back.
 """
 
 from __future__ import annotations
@@ -17,17 +21,20 @@ import smtplib
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import django
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.db.models import F
 from django.db.models.functions import Mod
 from django.utils import timezone
 
-from dailypapers import processes
+from dailypapers import database, processes
 from dailypapers.feed import periods
+from dailypapers.papers.models import Paper
 
 from . import compose
 from .models import Delivery, SentPaper, Subscriber
@@ -44,20 +51,28 @@ class SendReport:
     empty: int = 0
     already: int = 0
     failed: int = 0
+    deferred: int = 0  # left for a later run: the SMTP server could not be reached
     note: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.note:
             return f"{self.period}: {self.note}"
-        return (
+        text = (
             f"{self.period}: {self.subscribers} subscribers, sent {self.sent}, "
             f"empty {self.empty}, already done {self.already}, failed {self.failed}"
         )
+        if self.deferred:
+            text += f", deferred {self.deferred} (the SMTP server could not be reached)"
+        return text
 
 
 class PermanentFailure(Exception):
     """The address cannot receive mail (5xx): retrying will not help."""
+
+
+class Unreachable(Exception):
+    """The SMTP server cannot be reached (refused, dropped, timed out): no use going on."""
 
 
 def send_digests(
@@ -104,11 +119,18 @@ def send_digests(
     if not mine:
         return report  # nothing to send: no SMTP session needed
     run = _Run(edition, sent_before, report, get_connection())
-    run.connection.open()  # one SMTP session for the whole run, not one per message
+    todo = [(s, mine[s.pk]) for s in subscribers if s.pk in mine]
+    handled = 0
     try:
-        for subscriber in subscribers:
-            if subscriber.pk in mine:
-                _send_one(run, subscriber, mine[subscriber.pk])
+        _open(run.connection)  # one SMTP session for the whole run, not one per message
+        for subscriber, row in todo:
+            _send_one(run, subscriber, row)
+            handled += 1
+    except Unreachable as exc:
+        _hand_back([row for _, row in todo[handled:]], str(exc))
+        report.deferred = len(todo) - handled
+        report.errors.append(("SMTP server", str(exc)))
+        log.warning("digest run stopped, %d left for a later run: %s", report.deferred, exc)
     finally:
         run.connection.close()
     return report
@@ -124,7 +146,7 @@ def _in_processes(frequency: str, period: periods.Period, workers: int) -> SendR
         parts = [f.result() for f in futures]
     total = SendReport(parts[0].period, note=parts[0].note)
     for part in parts:
-        for name in ("subscribers", "sent", "empty", "already", "failed"):
+        for name in ("subscribers", "sent", "empty", "already", "failed", "deferred"):
             setattr(total, name, getattr(total, name) + getattr(part, name))
         total.errors += part.errors
     return total
@@ -154,29 +176,62 @@ class _Run:
 
 
 def _send_one(run: _Run, subscriber: Subscriber, row: Delivery) -> None:
-    digest = compose.compose(subscriber, run.edition, run.sent_before.get(subscriber.pk, set()))
+    """Compose, send and record one digest. Each database step may run again after a lost
+    connection; the sending does not."""
+    sent_before = run.sent_before.get(subscriber.pk, set())
+    digest = database.ride_out(partial(compose.compose, subscriber, run.edition, sent_before))
     report = run.report
     if digest.empty:
-        Delivery.objects.filter(pk=row.pk).update(status=Delivery.Status.EMPTY)
+        empty = partial(Delivery.objects.filter(pk=row.pk).update, status=Delivery.Status.EMPTY)
+        database.ride_out(empty)
         report.empty += 1
         return
     try:
         _deliver(run.connection, compose.build_message(digest, row.message_id))
-    except (PermanentFailure, smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError) as exc:
+        raise Unreachable(f"{type(exc).__name__}: {exc}") from None
+    except (PermanentFailure, smtplib.SMTPException) as exc:  # about this message or address
         permanent = isinstance(exc, PermanentFailure)
-        _fail(row, subscriber, str(exc) if permanent else f"{type(exc).__name__}: {exc}", permanent)
+        error = str(exc) if permanent else f"{type(exc).__name__}: {exc}"
+        database.ride_out(partial(_fail, row, subscriber, error, permanent))
         report.failed += 1
         report.errors.append((subscriber.email, str(exc)))
         return
+    except OSError as exc:  # refused, reset, timed out (SMTPException is one too: above)
+        raise Unreachable(f"{type(exc).__name__}: {exc}") from None
+    database.ride_out(partial(_record_sent, row, subscriber, digest.papers))
+    report.sent += 1
+
+
+def _record_sent(row: Delivery, subscriber: Subscriber, papers: list[Paper]) -> None:
     with transaction.atomic():
         Delivery.objects.filter(pk=row.pk).update(
             status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
         )
         SentPaper.objects.bulk_create(
-            [SentPaper(subscriber=subscriber, paper=p) for p in digest.papers],
-            ignore_conflicts=True,
+            [SentPaper(subscriber=subscriber, paper=p) for p in papers], ignore_conflicts=True
         )
-    report.sent += 1
+
+
+def _open(connection: BaseEmailBackend) -> None:
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        raise Unreachable(f"{type(exc).__name__}: {exc}") from None
+
+
+def _hand_back(rows: list[Delivery], error: str) -> None:
+    """Leave claimed rows that were not sent to a later run, without counting the attempt."""
+    database.ride_out(
+        partial(
+            Delivery.objects.filter(
+                pk__in=[r.pk for r in rows], status=Delivery.Status.SENDING
+            ).update,
+            status=Delivery.Status.FAILED,
+            last_error=f"not sent: {error}",
+            attempts=F("attempts") - 1,
+        )
+    )
 
 
 def _claim_all(subscribers: list[Subscriber], key: str) -> dict[int, Delivery]:
@@ -260,10 +315,14 @@ def _deliver(connection: BaseEmailBackend, message: EmailMessage, tries: int = 3
 
 
 def _fail(row: Delivery, subscriber: Subscriber, error: str, permanent: bool) -> None:
+    """Record a failed delivery (the subscriber's bounces too); may run again."""
     Delivery.objects.filter(pk=row.pk).update(status=Delivery.Status.FAILED, last_error=error)
     if permanent:
-        subscriber.failures += 1
-        if subscriber.failures >= settings.DAILYPAPERS_DIGEST_MAX_FAILURES:
-            subscriber.disabled_reason = f"mail bounced {subscriber.failures} times: {error}"
-        subscriber.save(update_fields=["failures", "disabled_reason"])
+        failures, reason = subscriber.failures + 1, subscriber.disabled_reason
+        if failures >= settings.DAILYPAPERS_DIGEST_MAX_FAILURES:
+            reason = f"mail bounced {failures} times: {error}"
+        Subscriber.objects.filter(pk=subscriber.pk).update(
+            failures=failures, disabled_reason=reason
+        )
+        subscriber.failures, subscriber.disabled_reason = failures, reason
     log.warning("digest to %s failed: %s", subscriber.email, error)

@@ -3,15 +3,19 @@ full or incremental OAI-PMH harvests. Every run is written to the ingest log."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dailypapers import database
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import services as papers
@@ -20,13 +24,26 @@ from . import arxiv_atom, oai, rss, store
 from .arxiv_client import ArxivClient, ArxivError, BadResponse
 from .models import HarvestState, IngestRun
 from .records import FeatureRecord, PaperRecord
-from .report import Report, save_run, start_run
+from .report import Report, let_go, save_run, start_run
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 API_BATCH = 100  # ids per API call (arXiv's advice for id_list)
 NOT_FOUND = "not found on arXiv"
 Progress = Callable[[str], None]
+
+
+@contextmanager
+def _logged(run: IngestRun, report: Report, client: ArxivClient) -> Iterator[None]:
+    """Fail ``run`` in the ingest log if the block raises ArxivError; however the block ends,
+    the run is no longer in this process's hands (so a later run closes it if left running)."""
+    try:
+        yield
+    except ArxivError as exc:
+        save_run(run, report, IngestRun.Status.FAILED, str(exc), client.requests)
+        raise
+    finally:
+        let_go(run)
 
 
 def _checked(parse: Callable[[bytes], T]) -> Callable[[bytes], T]:
@@ -55,12 +72,9 @@ def fetch_ids(ids: list[str], client: ArxivClient | None = None) -> Report:
     client = client or ArxivClient()
     report = Report()
     run = start_run("api", {"ids": ids[:1000]})
-    try:
+    with _logged(run, report, client):
         for batch in _batches(ids, report):
             _write(_api_batch(client, batch, report), report, count_read=False)
-    except ArxivError as exc:
-        save_run(run, report, IngestRun.Status.FAILED, str(exc), client.requests)
-        raise
     save_run(run, report, IngestRun.Status.SUCCEEDED, report.summary(), client.requests)
     return report
 
@@ -112,7 +126,7 @@ def fetch_new(categories: list[str] | None = None, client: ArxivClient | None = 
     client = client or ArxivClient()
     run = start_run("rss", {"categories": categories})
     report = Report()
-    try:
+    with _logged(run, report, client):
         url = f"{settings.DAILYPAPERS_ARXIV_RSS_URL.rstrip('/')}/{'+'.join(categories)}"
         page = client.get(url, {}, _checked(rss.parse_announcements))
         items = page.announcements
@@ -131,9 +145,6 @@ def fetch_new(categories: list[str] | None = None, client: ArxivClient | None = 
         report.errors += page.errors
         _write(records + [a.record for a in items], report, count_read=False)
         report.featured += _apply_rules(items)
-    except ArxivError as exc:
-        save_run(run, report, IngestRun.Status.FAILED, str(exc), client.requests)
-        raise
     save_run(run, report, IngestRun.Status.SUCCEEDED, report.summary(), client.requests)
     return report
 
@@ -172,7 +183,8 @@ def harvest_oai(
     transaction: after a crash the next run continues with the stored token. An expired token
     restarts from the latest datestamp seen; a finished harvest stores how far it got, and the
     next run without ``from_date`` starts there (re-reading one day is harmless: imports are
-    idempotent).
+    idempotent). A lost database connection (PostgreSQL restarted) is waited out, and the
+    step it cut off runs again.
     """
     set_spec = set_spec or settings.DAILYPAPERS_OAI_SET
     client = client or ArxivClient()
@@ -188,7 +200,7 @@ def harvest_oai(
     resumed = bool(state.resumption_token)
     if progress and resumed:
         progress(f"resuming after page {state.pages} with the stored resumption token")
-    try:
+    with _logged(run, report, client):
         while True:
             if state.resumption_token:
                 params = {"verb": "ListRecords", "resumptionToken": state.resumption_token}
@@ -196,9 +208,10 @@ def harvest_oai(
                 params = dict(base)
                 if state.started_from:
                     params["from"] = state.started_from.isoformat()
+            parse = _checked(_oai_parser(params))
             try:
-                page = client.get(
-                    settings.DAILYPAPERS_ARXIV_OAI_URL, params, _checked(_oai_parser(params))
+                page = database.ride_out(
+                    partial(client.get, settings.DAILYPAPERS_ARXIV_OAI_URL, params, parse)
                 )
             except oai.OaiError as exc:
                 if exc.code != "badResumptionToken" or not state.resumption_token:
@@ -208,31 +221,37 @@ def harvest_oai(
                     progress(f"resumption token expired; restarting from {restart}")
                 state.resumption_token, state.started_from = "", restart
                 continue
-            with transaction.atomic():
-                _write(page.records, report)
-                report.read += len(page.deleted) + len(page.errors)
-                report.deleted += papers.hide_deleted(page.deleted)
-                report.errors += page.errors
-                state.pages += 1
-                if page.last_datestamp:
-                    state.last_datestamp = max(
-                        filter(None, [state.last_datestamp, page.last_datestamp])
-                    )
-                state.resumption_token = page.resumption_token or ""
-                if not page.resumption_token:
-                    state.harvested_until = state.last_datestamp or state.harvested_until
-                    state.started_from, state.last_datestamp, state.pages = None, None, 0
-                state.save()
-            save_run(run, report, requests=client.requests)
+            state = database.ride_out(partial(_save_page, state, page, report))
+            database.ride_out(partial(save_run, run, report, requests=client.requests))
             if progress:
                 progress(f"page done: {report.summary()}")
             if not page.resumption_token:
                 break
-    except ArxivError as exc:
-        save_run(run, report, IngestRun.Status.FAILED, str(exc), client.requests)
-        raise
-    save_run(run, report, IngestRun.Status.SUCCEEDED, report.summary(), client.requests)
+    finished = IngestRun.Status.SUCCEEDED
+    database.ride_out(partial(save_run, run, report, finished, report.summary(), client.requests))
     return report
+
+
+def _save_page(state: HarvestState, page: oai.OaiPage, report: Report) -> HarvestState:
+    """Write a page's papers and move the checkpoint past it in one transaction; returns the
+    new checkpoint. ``state`` and ``report`` change only once it committed, so that after a
+    lost connection the same call can run again."""
+    done, state = Report(), copy.copy(state)
+    with transaction.atomic():
+        _write(page.records, done)
+        done.read += len(page.deleted) + len(page.errors)
+        done.deleted += papers.hide_deleted(page.deleted)
+        done.errors += page.errors
+        state.pages += 1
+        if page.last_datestamp:
+            state.last_datestamp = max(filter(None, [state.last_datestamp, page.last_datestamp]))
+        state.resumption_token = page.resumption_token or ""
+        if not page.resumption_token:
+            state.harvested_until = state.last_datestamp or state.harvested_until
+            state.started_from, state.last_datestamp, state.pages = None, None, 0
+        state.save()
+    report.merge(done)
+    return state
 
 
 def _oai_parser(params: dict[str, str]) -> Callable[[bytes], oai.OaiPage]:

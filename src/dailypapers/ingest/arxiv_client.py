@@ -4,7 +4,9 @@ installation (https://info.arxiv.org/help/api/tou.html):
 * one request at a time and at most one every ``DAILYPAPERS_ARXIV_MIN_INTERVAL`` seconds (3),
   across every process: the slot is a row lock in the database (:class:`RateLimiter`);
 * retries with exponential backoff on 429/500/502/503/504, connection errors and truncated
-  bodies, honouring ``Retry-After`` (which also holds back every other process);
+  bodies, honouring ``Retry-After`` (which also holds back every other process); a run asked
+  to wait longer than ``DAILYPAPERS_ARXIV_MAX_WAIT`` gives up instead of holding its worker,
+  and no process asks again before arXiv's time;
 * a descriptive User-Agent with the operator's contact address.
 """
 
@@ -29,6 +31,7 @@ from .models import RateLock
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_STATUS = {429, 500, 502, 503, 504}
+_holding: set[str] = set()  # the limiters of this process that hold the slot now
 
 
 class ArxivError(RuntimeError):
@@ -57,11 +60,20 @@ class RateLimiter:
 
     The state lives in one RateLock row, locked for each check (``select_for_update`` on
     PostgreSQL, the write lock of an IMMEDIATE transaction on SQLite). A holder that died keeps
-    the slot only until its lease runs out.
+    the slot only until its lease runs out. Raises ArxivError rather than wait more than
+    ``max_wait`` seconds for the slot.
     """
 
-    def __init__(self, clock: Clock, interval: float, name: str = "arxiv", lease: float = 120):
+    def __init__(
+        self,
+        clock: Clock,
+        interval: float,
+        name: str = "arxiv",
+        lease: float = 120,
+        max_wait: float = 300,
+    ):
         self.clock, self.interval, self.name, self.lease = clock, interval, name, lease
+        self.max_wait = max(max_wait, interval)
         self.me = processes.holder_name()
 
     def acquire(self) -> None:
@@ -73,27 +85,38 @@ class RateLimiter:
                     not lock.holder
                     or (lock.lease_until is not None and lock.lease_until <= now)
                     or processes.is_dead(lock.holder)
+                    # Of this process but not held: its release was cut off (a lost connection).
+                    or (processes.is_mine(lock.holder) and lock.holder not in _holding)
                 )
                 ready = lock.next_allowed_at is None or lock.next_allowed_at <= now
                 if free and ready:
                     lock.holder = self.me
                     lock.lease_until = now + dt.timedelta(seconds=self.lease)
                     lock.save(update_fields=["holder", "lease_until"])
+                    _holding.add(self.me)
                     return
-                waits = [0.2 if not free else 0.0]
+                wait = 0.0
                 if lock.next_allowed_at and not ready:
-                    waits.append((lock.next_allowed_at - now).total_seconds())
-            self.clock.sleep(max(waits))
+                    wait = (lock.next_allowed_at - now).total_seconds()
+                if wait > self.max_wait:
+                    raise ArxivError(
+                        f"arXiv asked to wait until {lock.next_allowed_at:%Y-%m-%d %H:%M:%S %Z}; "
+                        "trying again later"
+                    )
+            self.clock.sleep(max(wait, 0.0 if free else 0.2))
 
     def release(self, extra_wait: float = 0.0) -> None:
         """Free the slot; the next request may start ``interval`` (or ``extra_wait``) from now."""
-        with transaction.atomic():
-            lock = self._row()
-            wait = max(self.interval, extra_wait)
-            lock.next_allowed_at = self.clock.now() + dt.timedelta(seconds=wait)
-            if lock.holder == self.me:
-                lock.holder, lock.lease_until = "", None
-            lock.save(update_fields=["holder", "lease_until", "next_allowed_at"])
+        try:
+            with transaction.atomic():
+                lock = self._row()
+                wait = max(self.interval, extra_wait)
+                lock.next_allowed_at = self.clock.now() + dt.timedelta(seconds=wait)
+                if lock.holder == self.me:
+                    lock.holder, lock.lease_until = "", None
+                lock.save(update_fields=["holder", "lease_until", "next_allowed_at"])
+        finally:
+            _holding.discard(self.me)
 
     def _row(self) -> RateLock:
         RateLock.objects.get_or_create(name=self.name)
@@ -117,7 +140,9 @@ class ArxivClient:
             follow_redirects=True,
         )
         self.limiter = RateLimiter(
-            self.clock, settings.DAILYPAPERS_ARXIV_MIN_INTERVAL if interval is None else interval
+            self.clock,
+            settings.DAILYPAPERS_ARXIV_MIN_INTERVAL if interval is None else interval,
+            max_wait=settings.DAILYPAPERS_ARXIV_MAX_WAIT,
         )
         self.max_attempts = max_attempts or settings.DAILYPAPERS_ARXIV_MAX_ATTEMPTS
         self.requests = 0
@@ -126,7 +151,8 @@ class ArxivClient:
         """GET ``url`` and parse the body; retry what arXiv's outages look like.
 
         ``parse`` raising :class:`BadResponse` (or the XML error of a cut-off body) counts as a
-        failed attempt. Raises :class:`ArxivError` when every attempt failed.
+        failed attempt. Raises :class:`ArxivError` when every attempt failed, or at once when
+        arXiv asks to wait longer than the limiter's ``max_wait``.
         """
         problem = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -152,8 +178,14 @@ class ArxivClient:
             finally:
                 # Back off exponentially after a failure; Retry-After holds every process.
                 backoff = settings.DAILYPAPERS_ARXIV_BACKOFF * 2 ** (attempt - 1) if problem else 0
+                backoff = min(backoff, self.limiter.max_wait)
                 self.limiter.release(extra_wait=max(retry_after, backoff))
             log.warning("arXiv request to %s failed (attempt %d): %s", url, attempt, problem)
+            if retry_after > self.limiter.max_wait:
+                raise ArxivError(
+                    f"arXiv answered {problem} and asked to wait {retry_after:.0f} s ({url}); "
+                    "trying again later"
+                )
         raise ArxivError(
             f"arXiv kept failing after {self.max_attempts} attempts ({url}); last error: {problem}"
         )

@@ -23,6 +23,9 @@ class IngestRun(models.Model):
     featured = models.PositiveIntegerField(default=0)
     deleted = models.PositiveIntegerField(default=0, help_text="Hidden: arXiv deleted them.")
     message = models.TextField(blank=True)
+    holder = models.CharField(
+        max_length=100, blank=True, help_text="host:pid:nonce of the process running it"
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from dailypapers import processes
 from dailypapers.papers.models import Paper
 from dailypapers.papers.signals import papers_changed
 
@@ -15,6 +16,7 @@ from . import store
 from .models import IngestError, IngestRun
 
 MAX_LOGGED_ERRORS = 10_000  # per run; the counts stay exact beyond it
+_running: set[int] = set()  # the runs this process has in hand
 
 
 @dataclass
@@ -38,6 +40,12 @@ class Report:
         self.updated += counts.updated
         self.unchanged += counts.unchanged
 
+    def merge(self, other: Report) -> None:
+        """Add what ``other`` did."""
+        for name in ("read", "created", "updated", "unchanged", "featured", "deleted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
     def summary(self) -> str:
         text = (
             f"read {self.read}, created {self.created}, updated {self.updated}, "
@@ -55,7 +63,35 @@ class Report:
 
 
 def start_run(kind: str, params: dict[str, object]) -> IngestRun:
-    return IngestRun.objects.create(kind=kind, params=params)
+    """A new run in the ingest log, after closing the runs whose process is gone."""
+    close_abandoned_runs()
+    run = IngestRun.objects.create(kind=kind, params=params, holder=processes.me())
+    _running.add(run.pk)
+    return run
+
+
+def let_go(run: IngestRun) -> None:
+    """``run`` is no longer in this process's hands, finished or not."""
+    _running.discard(run.pk)
+
+
+def close_abandoned_runs() -> None:
+    """Mark failed the runs still "running" that nobody runs any more: their process died (or,
+    elsewhere, stopped its heartbeat), or it is this process and the run is not in hand."""
+    for run in IngestRun.objects.filter(status=IngestRun.Status.RUNNING).exclude(holder=""):
+        if run.holder == processes.me():
+            if run.pk in _running:
+                continue
+            note = "this process ended the run without finishing it (see its log)"
+        elif processes.is_gone(run.holder):
+            host, pid = run.holder.split(":")[:2]
+            note = f"the process running it (pid {pid} on {host}) died"
+        else:
+            continue
+        # Only if still running: the run may have ended since it was read.
+        IngestRun.objects.filter(pk=run.pk, status=IngestRun.Status.RUNNING).update(
+            status=IngestRun.Status.FAILED, finished_at=timezone.now(), message=note
+        )
 
 
 def save_run(
@@ -74,6 +110,7 @@ def save_run(
         run.message = message
     if status:
         run.status, run.finished_at = status, timezone.now()
+        let_go(run)
     run.save()
     if status and (report.created or report.updated):
         papers_changed.send(sender=Paper)  # search embeds and indexes them

@@ -137,8 +137,9 @@ def embed_missing(
         _save_progress(min(embedded + done, total), total)
         if progress:
             progress(len(rows))
-    if done or not vectors.count():
-        vectors.publish(enc.name)
+    # Also when nothing was embedded: an earlier publish may have failed (a full disk), leaving
+    # the files behind the table. With nothing new it writes nothing.
+    vectors.publish(enc.name)
     return done
 
 

@@ -21,6 +21,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,24 +147,50 @@ def _first_generation() -> str:
         name = _current_name()
         if name:
             return name  # another process made it meanwhile
-        name = _new_generation()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {IndexChange._meta.db_table} (paper_id) "
-                f"SELECT id FROM {Paper._meta.db_table}"
-            )
-        _publish(name)
+        with _new_generation() as name:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {IndexChange._meta.db_table} (paper_id) "
+                    f"SELECT id FROM {Paper._meta.db_table}"
+                )
+            _publish(name)
     from .tasks import index_papers
 
     index_papers.enqueue()
     return name
 
 
-def _new_generation() -> str:
+@contextmanager
+def _new_generation() -> Iterator[str]:
+    """A new, empty generation to fill in the block. Should the block fail (a full disk), its
+    files are removed: the current generation keeps serving, and no half-written index keeps
+    the disk full."""
     name = f"gen-{time.time_ns()}"
-    (_root() / name).mkdir(parents=True)
-    _open(_root() / name)  # writes the empty index's meta.json
-    return name
+    directory = _root() / name
+    try:
+        directory.mkdir(parents=True)
+        _open(directory)  # writes the empty index's meta.json
+        yield name
+    except BaseException as exc:
+        shutil.rmtree(directory, ignore_errors=True)
+        if isinstance(exc, Exception):
+            raise _write_error(f"a new generation ({name})", exc) from exc
+        raise
+
+
+class IndexWriteError(RuntimeError):
+    """Writing the index failed; it stays as it was."""
+
+
+def _write_error(what: str, exc: Exception) -> IndexWriteError:
+    """tantivy seldom says why a write failed ("an index writer was killed"): the room left on
+    the disk tells when it was full."""
+    free = shutil.disk_usage(_root()).free // 2**20
+    log.error("keyword index: writing %s failed (%s), %d MB free", what, exc, free)
+    return IndexWriteError(
+        f"keyword index: writing {what} failed with {free} MB free on its disk ({exc}); "
+        "the index stays as it was"
+    )
 
 
 def _publish(name: str) -> None:
@@ -231,8 +258,10 @@ def update(ids: list[int]) -> bool:
             writer.add_document(_document(row))
         writer.commit()
         writer.wait_merging_threads()
-    except BaseException:
+    except BaseException as exc:
         writer.rollback()
+        if isinstance(exc, Exception):
+            raise _write_error(f"the changes of {len(ids)} papers", exc) from exc
         raise
     return True
 
@@ -241,15 +270,14 @@ def rebuild() -> int:
     """Index every visible paper into a new generation, then switch to it; returns how many.
     Changes made meanwhile stay queued and follow with the next sync (re-writing a paper the
     rebuild wrote already is harmless)."""
-    name = _new_generation()
-    index = _open(_root() / name)
-    writer = index.writer(WRITER_HEAP, min(4, os.cpu_count() or 1))
-    count = 0
-    for row in _visible_rows(None):
-        writer.add_document(_document(row))
-        count += 1
-    writer.commit()
-    writer.wait_merging_threads()
+    with _new_generation() as name:
+        writer = _open(_root() / name).writer(WRITER_HEAP, min(4, os.cpu_count() or 1))
+        count = 0
+        for row in _visible_rows(None):
+            writer.add_document(_document(row))
+            count += 1
+        writer.commit()
+        writer.wait_merging_threads()
     _publish(name)
     return count
 

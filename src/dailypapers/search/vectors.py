@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import math
 import os
 import shutil
@@ -38,14 +39,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count
 
 from .models import DIM, Embedding, to_db
 
 if TYPE_CHECKING:
     from usearch.index import Index
 
+log = logging.getLogger(__name__)
 TABLE = Embedding._meta.db_table
 
 # Below this many vectors a base has no graph: HNSW stops being faster there (at limit 100,
@@ -387,42 +391,51 @@ def publish(model: str) -> int:
     root.mkdir(parents=True, exist_ok=True)
     with _publishing(root):
         current = _current()
-        name = f"gen-{time.time_ns()}"
-        with transaction.atomic():  # one snapshot of the table for every read below
-            ids, stamps = _stamps(model)
-            gen, base_dir = current.directory, current.base_dir
-            if current.model == model and gen is not None and base_dir is not None:
-                base = base_dir.name
-                changed, changed_stamps, dead = _diff(
-                    current.ids, _stamps_of(base_dir), ids, stamps
-                )
-                if (
-                    np.array_equal(changed, current.delta_ids)
-                    and np.array_equal(changed_stamps, _stamps_of(gen))
-                    and np.array_equal(dead, current.dead)
-                ):
-                    return len(ids)  # nothing changed since the last publish
-                if len(changed) + dead.sum() <= MERGE_FRACTION * len(current.ids):
-                    tmp = root / f".{name}"
-                    _write_rows(tmp, model, changed)
-                    np.save(tmp / "dead.npy", dead)
-                    _write_meta(tmp, model, base, current.index is not None)
-                    os.rename(tmp, root / name)
-                    _switch(root, name, base)
-                    return len(ids)
-            base = f"base-{time.time_ns()}"
-            tmp = root / f".{base}"
-            _write_rows(tmp, model, ids, whole=True)
-        hnsw = len(ids) >= EXACT_BELOW
-        if hnsw:
-            _build_index(tmp)
-        os.rename(tmp, root / base)
-        tmp = root / f".{name}"
-        _write_rows(tmp, model, ids[:0])
-        _write_meta(tmp, model, base, hnsw)
-        os.rename(tmp, root / name)
-        _switch(root, name, base)
-        return len(ids)
+        try:
+            return _write_generation(root, current, model)
+        except BaseException as exc:
+            # A full disk, say: what it wrote goes, so that the next try finds the space.
+            _prune(root, {p.name for p in (current.directory, current.base_dir) if p})
+            log.error("vector index: publishing failed (%s); the current one stays", exc)
+            raise
+
+
+def _write_generation(root: Path, current: Generation, model: str) -> int:
+    """Publish's work, under its lock: a new delta over ``current``'s base, or a new base."""
+    name = f"gen-{time.time_ns()}"
+    with transaction.atomic():  # one snapshot of the table for every read below
+        ids, stamps = _stamps(model)
+        gen, base_dir = current.directory, current.base_dir
+        if current.model == model and gen is not None and base_dir is not None:
+            base = base_dir.name
+            changed, changed_stamps, dead = _diff(current.ids, _stamps_of(base_dir), ids, stamps)
+            if (
+                np.array_equal(changed, current.delta_ids)
+                and np.array_equal(changed_stamps, _stamps_of(gen))
+                and np.array_equal(dead, current.dead)
+            ):
+                return len(ids)  # nothing changed since the last publish
+            if len(changed) + dead.sum() <= MERGE_FRACTION * len(current.ids):
+                tmp = root / f".{name}"
+                _write_rows(tmp, model, changed)
+                np.save(tmp / "dead.npy", dead)
+                _write_meta(tmp, model, base, current.index is not None)
+                os.rename(tmp, root / name)
+                _switch(root, name, base)
+                return len(ids)
+        base = f"base-{time.time_ns()}"
+        tmp = root / f".{base}"
+        _write_rows(tmp, model, ids, whole=True)
+    hnsw = len(ids) >= EXACT_BELOW
+    if hnsw:
+        _build_index(tmp)
+    os.rename(tmp, root / base)
+    tmp = root / f".{name}"
+    _write_rows(tmp, model, ids[:0])
+    _write_meta(tmp, model, base, hnsw)
+    os.rename(tmp, root / name)
+    _switch(root, name, base)
+    return len(ids)
 
 
 @contextmanager
@@ -434,6 +447,40 @@ def _publishing(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def held() -> Iterator[Path | None]:
+    """The folder of the published files, for a backup to copy: the current generation
+    (and what a killed publisher left in dot-folders, which the next publish removes), as
+    it is until the block ends, publishers waiting. None on PostgreSQL and before a first
+    publish."""
+    root = _root()
+    if connection.vendor == "postgresql" or not _pointer(root):
+        yield None
+        return
+    with _publishing(root):
+        yield root
+
+
+def restore_files(copy: Path | None) -> int:
+    """Put a backup's ``copy`` of the folder (see ``held``; None: it had none) in place of
+    this site's, then publish again from the restored table: the model the copy holds, else
+    the one most rows are from. A publish compares every row's ``embedded_at`` with the
+    files', so only rows that differ are rewritten and the files match the table whenever
+    the copy was taken. Returns how many vectors are published."""
+    root = _root()
+    shutil.rmtree(root, ignore_errors=True)
+    if copy is not None:
+        shutil.move(copy, root)
+    model = _current().model or (
+        Embedding.objects.values("model")
+        .annotate(rows=Count("pk"))
+        .order_by("-rows")
+        .values_list("model", flat=True)
+        .first()
+    )
+    return publish(model) if model else 0
 
 
 def _stamps(model: str) -> tuple[np.ndarray, np.ndarray]:
@@ -477,9 +524,9 @@ def _write_rows(directory: Path, model: str, ids: np.ndarray, whole: bool = Fals
     table (as read earlier in the same snapshot)."""
     directory.mkdir()
     total = len(ids)
-    out_ids = np.lib.format.open_memmap(directory / "ids.npy", "w+", np.int64, (total,))
-    vectors = np.lib.format.open_memmap(directory / "vectors.npy", "w+", np.float32, (total, DIM))
-    stamps = np.lib.format.open_memmap(directory / "stamps.npy", "w+", "S32", (total,))
+    out_ids = _new_rows(directory / "ids.npy", np.int64, (total,))
+    vectors = _new_rows(directory / "vectors.npy", np.float32, (total, DIM))
+    stamps = _new_rows(directory / "stamps.npy", "S32", (total,))
     select = f"SELECT paper_id, vector, CAST(embedded_at AS TEXT) FROM {TABLE} WHERE model = %s"
     if whole:
         queries = [(f"{select} ORDER BY paper_id", [model])]
@@ -508,6 +555,15 @@ def _write_rows(directory: Path, model: str, ids: np.ndarray, whole: bool = Fals
         raise RuntimeError(f"read {n} of {total} vectors of {model} in one snapshot")
     for array in (out_ids, vectors, stamps):
         array.flush()
+
+
+def _new_rows(path: Path, dtype: npt.DTypeLike, shape: tuple[int, ...]) -> np.memmap:
+    """A new .npy file, mapped for writing, with its disk blocks reserved first: written
+    through the mapping, a full disk would kill the process (SIGBUS) instead of raising."""
+    array = np.lib.format.open_memmap(path, "w+", dtype, shape)
+    with open(path, "r+b") as f:
+        os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+    return array
 
 
 def _usearch() -> type[Index]:
@@ -545,6 +601,11 @@ def _switch(root: Path, name: str, base: str) -> None:
     pointer = root / "CURRENT.tmp"
     pointer.write_text(name)
     os.replace(pointer, root / "CURRENT")
+    _prune(root, {name, base})
+
+
+def _prune(root: Path, keep: set[str]) -> None:
+    """Remove every generation and base but ``keep``, and what failed publishers left."""
     for old in root.iterdir():
-        if old.is_dir() and old.name not in (name, base):
+        if old.is_dir() and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)

@@ -5,7 +5,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dailypapers import scheduler
+from dailypapers import database, scheduler
 
 
 class Command(BaseCommand):
@@ -18,8 +18,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         while True:
-            for name in scheduler.tick():
-                self.stdout.write(f"enqueued {name}")
-                self.stdout.flush()
+            # Each job it enqueues is a log line (text, or JSON with LOG_FORMAT=json).
+            database.ride_out(scheduler.tick, forever=True)
             if once or stop.wait(min(60.0, scheduler.seconds_to_next())):
                 return
