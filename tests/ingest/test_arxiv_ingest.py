@@ -122,6 +122,13 @@ def test_fetch_ids_survives_each_fault(replay, client, clock, fault):
     assert wait >= (7.0 if fault.headers else 3.0)
 
 
+def test_a_retry_after_that_is_no_number_means_the_usual_backoff(replay, client):
+    replay.faults = {1: Fault("status", 503, {"Retry-After": "\u00b2"})}  # a digit to isdigit()
+
+    assert arxiv.fetch_ids(RECORDED_IDS, client).created == 5
+    assert gaps(client.sent)[0] >= 3.0
+
+
 def test_bad_ids_are_errors_for_those_ids_only(replay, client):
     replay.api_bad_ids = {"1706.09868"}
     report = arxiv.fetch_ids(["2410.19022", "not-an-id", "1706.09868", "2412.99999"], client)

@@ -202,7 +202,7 @@ def _retry_after(value: str | None, clock: Clock) -> float:
     """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
     if not value:
         return 0.0
-    if value.strip().isdigit():
+    if value.strip().isascii() and value.strip().isdigit():  # "²" is a digit to isdigit()
         return float(value.strip())
     try:
         when = email.utils.parsedate_to_datetime(value)
