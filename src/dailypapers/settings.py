@@ -61,6 +61,7 @@ if DAILYPAPERS_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer probes the process over HTTP
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -7,7 +7,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers import pages
+from dailypapers import health, pages
 
 
 def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -19,6 +19,7 @@ def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", browsing(pages.home), name="home"),
     path("trending", browsing(pages.trending), name="trending"),

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Count, Min
 
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
@@ -37,6 +38,7 @@ from dailypapers.papers.models import Paper
 
 from . import embedding, lexical, vectors
 from .encoder import ModelUnavailable
+from .models import IndexChange
 from .query import Query, parse_query, words
 
 SORTS = ("relevance", "date", "votes")
@@ -290,3 +292,26 @@ def _reordered(res: Results) -> Results:
         votes = feed.vote_totals(res.ids)
         res.ids.sort(key=lambda i: -votes.get(i, 0))  # stable
     return res
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far search is behind the corpus: papers changed and not in the keyword index yet,
+    and visible papers not embedded yet, each with when the oldest of them changed."""
+
+    keyword: int
+    keyword_since: dt.datetime | None
+    semantic: int
+    semantic_since: dt.datetime | None
+
+
+def lag() -> Lag:
+    """Search's backlog, for /healthz (two indexed aggregate queries)."""
+    changed = Paper.objects.filter(pk__in=IndexChange.objects.values("paper_id"))
+    keyword = changed.aggregate(n=Count("pk"), since=Min("modified_at"))
+    if settings.DAILYPAPERS_SEMANTIC_SEARCH:
+        unembedded = papers.visible().filter(embedding__isnull=True)
+        semantic = unembedded.aggregate(n=Count("pk"), since=Min("created_at"))
+    else:
+        semantic = {"n": 0, "since": None}
+    return Lag(keyword["n"], keyword["since"], semantic["n"], semantic["since"])

@@ -1,0 +1,62 @@
+"""``/healthz``, for a load balancer and for monitoring.
+
+200 while this web process reaches its database, else 503: a load balancer takes the process
+out. The body also says how fresh the rest of the site is (the newest worker heartbeat, the
+last successful ingest, search's backlog), each part "ok" or "stale" with its age in seconds;
+any stale part makes the status "degraded". A web process serves pages with the worker down,
+so that stays a 200, unless ``?strict=1`` (for monitoring) asks for a 503 then too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from dailypapers import processes
+from dailypapers.ingest import selectors as ingest
+from dailypapers.search import selectors as search
+
+# How old each part may be before it counts as stale, in seconds (a worker's heartbeat: as
+# long as DAILYPAPERS_WORKER_TIMEOUT, after which its tasks are run again elsewhere).
+INGEST_STALE = 4 * 24 * 3600  # arXiv announces five days a week, holidays aside
+SEARCH_STALE = 30 * 60  # the worker indexes and embeds new papers within minutes
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        down = {"status": "down", "database": {"ok": False, "error": str(exc)}}
+        return JsonResponse(down, status=503)
+    now = timezone.now()
+    lag = search.lag()
+    oldest = min((t for t in (lag.keyword_since, lag.semantic_since) if t), default=None)
+    parts = {
+        "worker": _part(processes.newest_heartbeat(), settings.DAILYPAPERS_WORKER_TIMEOUT, now),
+        "ingest": _part(ingest.last_success_at(), INGEST_STALE, now),
+        "search": {
+            **_part(oldest or now, SEARCH_STALE, now),
+            "keyword_backlog": lag.keyword,
+            "semantic_backlog": lag.semantic,
+        },
+    }
+    degraded = any(part["state"] != "ok" for part in parts.values())
+    body = {"status": "degraded" if degraded else "ok", "database": {"ok": True}, **parts}
+    strict = request.GET.get("strict") in {"1", "true"}
+    return JsonResponse(body, status=503 if degraded and strict else 200)
+
+
+def _part(when: dt.datetime | None, stale_after: int, now: dt.datetime) -> dict[str, Any]:
+    """A part's state from when it last showed life: ok, stale, or missing (no record)."""
+    if when is None:
+        return {"state": "missing", "age_s": None}
+    age = max(0.0, (now - when).total_seconds())
+    return {"state": "ok" if age <= stale_after else "stale", "age_s": round(age)}

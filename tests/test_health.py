@@ -1,0 +1,95 @@
+"""/healthz: 200 while the database answers, 503 when it does not, and how fresh the worker,
+the ingest and the search index are."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from dailypapers import processes
+from dailypapers.ingest.models import IngestRun
+from dailypapers.search.models import IndexChange
+from tests.conftest import cli_env, run_worker
+from tests.factories import paper
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def health(**params: str) -> tuple[int, dict]:
+    response = Client(HTTP_HOST="localhost").get("/healthz", params)
+    assert response["Cache-Control"].startswith("max-age=0")
+    return response.status_code, response.json()
+
+
+def test_a_site_with_everything_fresh_is_ok():
+    paper("2509.04664")
+    run_worker()  # indexes and embeds it
+    IngestRun.objects.create(status="succeeded", kind="oai", finished_at=timezone.now())
+    processes.beat("otherhost:1:cafe")
+
+    status, body = health(strict="1")
+    assert status == 200 and body["status"] == "ok", body
+    assert body["worker"]["state"] == body["ingest"]["state"] == body["search"]["state"] == "ok"
+    assert body["search"]["keyword_backlog"] == body["search"]["semantic_backlog"] == 0
+
+
+def test_stale_parts_degrade_it_and_strict_makes_that_a_503(settings):
+    settings.DAILYPAPERS_WORKER_TIMEOUT = 60
+    processes.beat("otherhost:1:cafe")
+    old = timezone.now() - dt.timedelta(days=5)
+    IngestRun.objects.create(status="succeeded", kind="oai", finished_at=old)
+    IngestRun.objects.create(status="failed", kind="oai", finished_at=timezone.now())
+    backlog = paper("2509.04664")  # neither indexed nor embedded: no worker ran
+    type(backlog).objects.filter(pk=backlog.pk).update(modified_at=old, created_at=old)
+    assert IndexChange.objects.exists()
+
+    status, body = health()
+    assert status == 200 and body["status"] == "degraded"  # the web process still serves
+    assert body["worker"]["state"] == "ok"
+    assert body["ingest"] == {"state": "stale", "age_s": pytest.approx(5 * 86400, abs=5)}
+    assert body["search"]["state"] == "stale"
+    assert body["search"]["keyword_backlog"] == body["search"]["semantic_backlog"] == 1
+    assert health(strict="1")[0] == 503
+
+
+def get_in_a_process(path: str, **env: str) -> tuple[int, str]:
+    """GET ``path`` from a `dailypapers` process of its own, with the site's settings from
+    ``env``; its status and body."""
+    code = (
+        f"from django.test import Client; r = Client(HTTP_HOST='localhost').get({path!r});"
+        "print(r.status_code, r.content.decode())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "dailypapers.cli", "shell", "--no-imports", "-c", code],
+        env=cli_env(**env),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    status, _, body = out.strip().partition(" ")
+    return int(status), body
+
+
+def test_an_unreachable_database_is_a_503(tmp_path: Path):
+    """A real web process whose database server is not there (nothing listens on port 1)."""
+    down = {"DAILYPAPERS_HOME": str(tmp_path), "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x"}
+    status, body = get_in_a_process("/healthz", **down)
+    assert status == 503 and json.loads(body)["status"] == "down"
+
+
+def test_a_load_balancer_probes_over_plain_http_on_an_https_site(tmp_path: Path):
+    home = str(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "dailypapers.cli", "migrate", "-v0"],
+        env=cli_env(DAILYPAPERS_HOME=home),
+        check=True,
+    )
+    assert get_in_a_process("/healthz", DAILYPAPERS_HOME=home, DAILYPAPERS_HTTPS="1")[0] == 200
+    assert get_in_a_process("/", DAILYPAPERS_HOME=home, DAILYPAPERS_HTTPS="1")[0] == 301
