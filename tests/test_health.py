@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dailypapers import processes
+from dailypapers import health, processes
 from dailypapers.ingest.models import IngestRun
 from dailypapers.search.models import IndexChange
 from tests.conftest import cli_env, run_worker
@@ -22,7 +22,13 @@ from tests.factories import paper
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def health(**params: str) -> tuple[int, dict]:
+@pytest.fixture(autouse=True)
+def fresh_read(monkeypatch):
+    """Each test reads the site afresh, not what a probe before it read (health.LAG_EVERY)."""
+    monkeypatch.setattr(health, "_read", None)
+
+
+def probe(**params: str) -> tuple[int, dict]:
     response = Client(HTTP_HOST="localhost").get("/healthz", params)
     assert response["Cache-Control"].startswith("max-age=0")
     return response.status_code, response.json()
@@ -34,7 +40,7 @@ def test_a_site_with_everything_fresh_is_ok():
     IngestRun.objects.create(status="succeeded", kind="oai", finished_at=timezone.now())
     processes.beat("otherhost:1:cafe")
 
-    status, body = health(strict="1")
+    status, body = probe(strict="1")
     assert status == 200 and body["status"] == "ok", body
     assert body["worker"]["state"] == body["ingest"]["state"] == body["search"]["state"] == "ok"
     assert body["search"]["keyword_backlog"] == body["search"]["semantic_backlog"] == 0
@@ -50,13 +56,13 @@ def test_stale_parts_degrade_it_and_strict_makes_that_a_503(settings):
     type(backlog).objects.filter(pk=backlog.pk).update(modified_at=old, created_at=old)
     assert IndexChange.objects.exists()
 
-    status, body = health()
+    status, body = probe()
     assert status == 200 and body["status"] == "degraded"  # the web process still serves
     assert body["worker"]["state"] == "ok"
     assert body["ingest"] == {"state": "stale", "age_s": pytest.approx(5 * 86400, abs=5)}
     assert body["search"]["state"] == "stale"
     assert body["search"]["keyword_backlog"] == body["search"]["semantic_backlog"] == 1
-    assert health(strict="1")[0] == 503
+    assert probe(strict="1")[0] == 503
 
 
 def get_in_a_process(path: str, **env: str) -> tuple[int, str]:
