@@ -7,12 +7,7 @@ import datetime as dt
 from .models import IngestRun
 
 
-def last_success() -> IngestRun | None:
-    """The latest importer or harvester run that finished well."""
-    runs = IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED, finished_at__isnull=False)
-    return runs.order_by("-finished_at").first()
-
-
 def last_success_at() -> dt.datetime | None:
-    run = last_success()
-    return run.finished_at if run else None
+    """When the latest importer or harvester run that finished well finished."""
+    runs = IngestRun.objects.filter(status=IngestRun.Status.SUCCEEDED, finished_at__isnull=False)
+    return runs.order_by("-finished_at").values_list("finished_at", flat=True).first()
