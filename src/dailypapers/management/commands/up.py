@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from dailypapers import scheduler
 from dailypapers.ingest.models import HarvestState
+from dailypapers.logs import JsonFormatter
+
+log = logging.getLogger("dailypapers.up")
 
 
 class _Gunicorn(BaseApplication):
@@ -27,6 +33,38 @@ class _Gunicorn(BaseApplication):
         from dailypapers.wsgi import application
 
         return application
+
+
+class _GunicornLogger(Logger):
+    """gunicorn's error and access logs (its own handlers, on stderr and stdout), in JSON
+    too when LOG_FORMAT=json: a request's fields apart, as well as the access line."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if settings.LOG_FORMAT != "json":
+            return
+        for handler in self.error_log.handlers + self.access_log.handlers:
+            handler.setFormatter(JsonFormatter())
+        for handler in self.access_log.handlers:
+            handler.addFilter(_access_fields)
+
+
+def _access_fields(record: logging.LogRecord) -> bool:
+    """Copy the fields of an access line (gunicorn passes them as the record's mapping of
+    format atoms) onto the record, where the JSON formatter finds extra fields."""
+    atoms = record.args
+    if isinstance(atoms, Mapping):
+        record.__dict__.update(
+            method=atoms["m"],
+            path=atoms["U"],
+            query=atoms["q"],
+            status=int(str(atoms["s"])),
+            bytes=atoms["B"],
+            duration_ms=atoms["M"],
+            remote_addr=atoms["h"],
+            user_agent=atoms["a"],
+        )
+    return True
 
 
 class Command(BaseCommand):
@@ -51,20 +89,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options) -> None:
-        call_command("migrate", interactive=False, verbosity=1)
+        json_logs = settings.LOG_FORMAT == "json"
+        # In JSON, what `up` says goes to the log, so that every line it prints is JSON.
+        call_command("migrate", interactive=False, verbosity=0 if json_logs else 1)
         db = settings.DATABASES["default"]
-        self.stdout.write(
-            self.style.SUCCESS(f"dailypapers on http://{host}:{port}/")
-            + f"  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; data: {settings.HOME})"
+        self._say(
+            f"  (database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}; data: {settings.HOME})",
+            lead=f"dailypapers on http://{host}:{port}/",
         )
         if not no_worker:
             self._announce_due_jobs()
         helpers = [] if no_worker else [_start("worker"), _start("scheduler")]
         if settings.DAILYPAPERS_MCP_PORT:
             helpers.append(_start("mcp", "--http", "--host", host))
-            self.stdout.write(
-                f"MCP for assistants on http://{host}:{settings.DAILYPAPERS_MCP_PORT}/mcp"
-            )
+            self._say(f"MCP for assistants on http://{host}:{settings.DAILYPAPERS_MCP_PORT}/mcp")
         try:
             _Gunicorn(
                 {
@@ -73,6 +111,7 @@ class Command(BaseCommand):
                     "threads": 4,
                     "worker_class": "gthread",
                     "accesslog": "-",
+                    "logger_class": _GunicornLogger,
                     "timeout": 60,
                     # gunicorn's most (its default, 4094, is short of a 500-character search
                     # in a script such as Chinese, percent-encoded: 414 instead of results)
@@ -96,7 +135,14 @@ class Command(BaseCommand):
             return
         notes = {"harvest-oai": self._harvest_note()}
         listed = ", ".join(f"{job} ({notes[job]})" if notes.get(job) else job for job in jobs)
-        self.stdout.write(f"Running scheduled jobs missed so far: {listed}.")
+        self._say(f"Running scheduled jobs missed so far: {listed}.")
+
+    def _say(self, text: str, lead: str = "") -> None:
+        """``lead`` (green on a terminal), then ``text``: on stdout, or in JSON a log line."""
+        if settings.LOG_FORMAT == "json":
+            log.info(lead + text)
+        else:
+            self.stdout.write(self.style.SUCCESS(lead) + text if lead else text)
 
     @staticmethod
     def _harvest_note() -> str:
