@@ -40,3 +40,13 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ContentStamp(models.Model):
+    """One row: a random number that database triggers replace whenever something the cached
+    pages show changes (``pagecache``); pages are cached under it."""
+
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -7,27 +7,31 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 
+from dailypapers import pagecache
 from dailypapers.api import tokens
 from dailypapers.api import views as api_views
 from dailypapers.community import selectors as community
 from dailypapers.community import services as community_services
-from dailypapers.community.forms import CommentForm
 from dailypapers.digest import selectors as digest
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
@@ -74,11 +78,67 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     sort = request.GET.get("sort", feed.DEFAULT_SORT)
     if sort not in feed.SORTS:
         sort = feed.DEFAULT_SORT
-    page = _page(
-        request, library.without_dismissed(feed.listing(p.start, p.end, sort), request.user)
+    content = pagecache.stamp()
+    # What changes with time alone: the day (the top bar's week and month, "not yet"), and a
+    # trending order, which decay reorders slowly: an hour's order at most.
+    clock = timezone.now().strftime("%Y-%m-%dT%H" if sort == "trending" else "%Y-%m-%d")
+    build = partial(_listing_html, request, p, sort, content, clock)
+    if pagecache.shareable(request, content):
+        key = ("page", content, clock, request.get_full_path())
+        return pagecache.shared_page(request, key, build)
+    return pagecache.private_page(request, build)
+
+
+# What a card shows that a write can change: a card is cached under these values.
+_CARD = ("pk", "modified_at", "member_votes", "imported_votes", "num_comments")
+
+
+def _period(p: periods.Period, sort: str) -> list[tuple[Any, ...]]:
+    """A period's papers in order, as one ``_CARD`` row each: what the page caches."""
+    return list(feed.listing(p.start, p.end, sort).values_list(*_CARD))
+
+
+def _listing_html(
+    request: HttpRequest, p: periods.Period, sort: str, content: int | None, clock: str, csrf: bytes
+) -> bytes:
+    rows = pagecache.cached(
+        content, ("period", p.kind, p.slug, sort, clock), partial(_period, p, sort)
     )
+    own = _own(request, content)
+    if own.dismissed:
+        rows = [row for row in rows if row[0] not in own.dismissed]
+    page = _page(request, rows)
+    member = request.user.is_authenticated
+    pks = [row[0] for row in page]
+    marks = [(pk in own.voted, pk in own.saved) for pk in pks] if member else []
+    # The same for every viewer who has these papers here with these marks on them: every
+    # visitor, and most members (the most have none on a page).
+    path = request.get_full_path()
+    key = ("listing", clock, path, page.paginator.count, member, *pks, *marks)
+    shown = (clock, path, page.paginator.count, *pks)
+    build = partial(_listing_page, request, content, own, p, sort, page, shown)
+    return pagecache.personal(request, pagecache.cached(content, key, build), csrf)
+
+
+def _listing_page(
+    request: HttpRequest,
+    content: int | None,
+    own: _Own,
+    p: periods.Period,
+    sort: str,
+    page: Page,
+    shown: tuple[Hashable, ...],
+) -> pagecache.Frozen:
+    html = pagecache.cached(
+        content, ("skeleton", *shown), partial(_listing_skeleton, p, sort, page)
+    )
+    cards = "".join(_listing_cards(request, own, p, sort, page))
+    return pagecache.freeze(pagecache.fill(html, cards=cards))
+
+
+def _listing_skeleton(p: periods.Period, sort: str, page: Page) -> str:
     before, after = feed.neighbour_days(p.start, p.end)
-    if p.kind == "date":
+    if p.kind == "date":  # the nearest days with papers; a week or month: the next one
         prev = periods.day(before) if before else None
         next_ = periods.day(after) if after else None
     else:
@@ -87,16 +147,60 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     context = {
         "period": p,
         "page": page,
-        **_marks(request, page),
         "sort": sort,
         "sorts": list(feed.SORTS),
         "prev": prev,
         "next": next_,
         "views": [p.containing(k) for k in ("date", "week", "month")],
         "quiet": None if page.paginator.count else _quiet(p),
-        "rank_offset": page.start_index() - 1 if page.paginator.count else 0,
     }
-    return render(request, "feed/listing.html", context)
+    return pagecache.skeleton("feed/listing.html", context)
+
+
+@dataclass(frozen=True)
+class _Viewer:
+    """Whom a shared card is rendered for: only whether they are signed in, so that no card
+    can hold anything of one member."""
+
+    is_authenticated: bool
+
+
+def _listing_cards(
+    request: HttpRequest, own: _Own, p: periods.Period, sort: str, page: Page
+) -> list[str]:
+    """The page's cards: each from the cache, in the variant of the viewer's own marks (the
+    vote, the save), rendered where missing; with its rank and this address filled in."""
+    rows = list(page)
+    pks = [row[0] for row in rows]
+    member = request.user.is_authenticated
+
+    def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        pk = row[0]
+        return ("card", *row, member, pk in own.voted, pk in own.saved)
+
+    found = pagecache.fragments({row[0]: key(row) for row in rows})
+    if missing := [pk for pk in pks if pk not in found]:
+        built = {}
+        for paper in feed.listing(p.start, p.end, sort).filter(pk__in=missing):
+            context = {
+                "paper": paper,
+                "rank": pagecache.RANK,
+                "voted": own.voted & {paper.pk},
+                "saved": own.saved & {paper.pk},
+                "user": _Viewer(member),
+                "next": pagecache.NEXT,
+                "csrf_token": pagecache.CSRF,
+            }
+            # Under what the card was rendered from, which may be newer than the listing's row.
+            html = render_to_string("feed/_paper_card.html", context)
+            built[key(tuple(getattr(paper, f) for f in _CARD))] = found[paper.pk] = html
+        pagecache.keep_fragments(built)
+    here = escape(request.get_full_path())
+    first = page.start_index()
+    return [
+        found[pk].replace(pagecache.RANK, str(rank)).replace(pagecache.NEXT, here)
+        for rank, pk in enumerate(pks, first)
+    ]
 
 
 def _page(request: HttpRequest, rows: QuerySet[Paper] | Sequence[Any]) -> Page:
@@ -111,6 +215,41 @@ def _marks(request: HttpRequest, papers: Iterable[Paper]) -> dict[str, set[int]]
         "voted": community.voted_by(request.user, pks),
         "saved": library.saved_ids(request.user, pks),
     }
+
+
+@dataclass(frozen=True)
+class _Own:
+    """A member's own marks and standing, for the cached pages: kept per member under the
+    content stamp, which every table they are read from changes."""
+
+    voted: frozenset[int] = frozenset()
+    saved: frozenset[int] = frozenset()
+    dismissed: frozenset[int] = frozenset()
+    holding: dict[int, set[int]] = field(default_factory=dict)  # paper: their collections
+    collections: list[Any] = field(default_factory=list)
+    can_participate: bool = False
+
+
+def _own(request: HttpRequest, content: int | None) -> _Own:
+    user = request.user
+    if not user.is_authenticated:
+        return _Own()
+    # Staff may take part unverified: a change of that shows at once too.
+    return pagecache.cached(content, ("own", user.pk, user.is_staff), partial(_read_own, user))
+
+
+def _read_own(user: User) -> _Own:
+    collections = list(library.of(user))
+    holding = library.holdings(user)
+    saved = {c.pk for c in collections if c.is_saved}
+    return _Own(
+        voted=frozenset(community.upvoted(user)),
+        saved=frozenset(pk for pk, where in holding.items() if where & saved),
+        dismissed=frozenset(library.dismissed_ids(user)),
+        holding=holding,
+        collections=collections,
+        can_participate=community.can_participate(user),
+    )
 
 
 def _quiet(p: periods.Period) -> feed.Quiet:
@@ -288,7 +427,25 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
         response = api_views.paper_markdown(request, ident.id)
         patch_vary_headers(response, ["Accept"])
         return response
-    paper = feed.with_votes(Paper.objects.filter(arxiv_id=ident.id)).first()
+    recent = request.GET.get("similar") == "recent"
+    content = pagecache.stamp()
+    build = partial(_paper_page, request, ident, recent, content)
+    if pagecache.shareable(request, content):
+        key = ("paper", content, timezone.localdate(), request.get_full_path())
+        response = pagecache.shared_page(request, key, build)
+    else:
+        response = pagecache.private_page(request, build)
+    patch_vary_headers(response, ["Accept"])  # the same address serves Markdown
+    return response
+
+
+def _paper_page(
+    request: HttpRequest, ident: arxiv_id.ArxivId, recent: bool, content: int | None, csrf: bytes
+) -> bytes | HttpResponse:
+    """The paper page as every viewer sees it (cached), with the viewer's own vote and save,
+    collections and comments put into its holes; or an error page."""
+    build = partial(_paper_skeleton, ident.id, recent)
+    paper, html = pagecache.cached(content, ("paper", ident.id, recent), build) or (None, ())
     if paper is not None and paper.hidden and paper.deleted_at is None:
         # A moderator's decision; a paper arXiv deleted keeps its page, with a notice.
         return error_page(
@@ -306,23 +463,42 @@ def paper_detail(request: HttpRequest, raw: str) -> HttpResponse:
             f"arXiv:{ident.id} is not in this corpus.",
             link=(ident.abs_url, f"Open arXiv:{ident.id} on arxiv.org"),
         )
-    recent = request.GET.get("similar") == "recent"
+    own = _own(request, content)
+    viewer = {
+        "paper": paper,
+        "user": request.user,
+        "request": request,
+        "voted": own.voted & {paper.pk},
+        "saved": own.saved & {paper.pk},
+        "collections": own.collections,
+        "holding": own.holding.get(paper.pk, set()),
+        "next": paper.get_absolute_url(),
+        "comments": pagecache.cached(
+            content, ("comments", paper.pk), partial(community.comments_for, paper)
+        ),
+        "can_participate": own.can_participate and not paper.hidden,
+        "csrf_token": pagecache.CSRF,
+    }
+    holes = {
+        name: render_to_string(f"papers/_detail_{name}.html", viewer)
+        for name in ("actions", "collections", "comments")
+    }
+    return pagecache.personal(request, html, csrf, **holes)
+
+
+def _paper_skeleton(arxiv: str, recent: bool) -> tuple[Paper, pagecache.Frozen] | None:
+    """The paper (with its votes) and its page as every viewer sees it; None for a paper
+    the corpus lacks."""
+    paper = feed.with_votes(Paper.objects.filter(arxiv_id=arxiv)).first()
+    if paper is None:
+        return None
     context = {
         "paper": paper,
-        **_marks(request, [paper]),
-        "collections": library.of(request.user) if request.user.is_authenticated else [],
-        "holding": library.holding(request.user, paper),
-        "next": paper.get_absolute_url(),
         "featured": feed.featured_history(paper),
-        "comments": community.comments_for(paper),
-        "comment_form": CommentForm(),
-        "can_participate": community.can_participate(request.user) and not paper.hidden,
         "similar": search.similar_papers(paper, recent=recent),
         "similar_recent": recent,
     }
-    response = render(request, "papers/detail.html", context)
-    patch_vary_headers(response, ["Accept"])  # the same address serves Markdown
-    return response
+    return paper, pagecache.freeze(pagecache.skeleton("papers/detail.html", context))
 
 
 # --- authors ----------------------------------------------------------------------------------

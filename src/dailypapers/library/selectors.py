@@ -96,6 +96,16 @@ def saved_ids(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     return set(found.values_list("paper_id", flat=True))
 
 
+def holdings(user: User) -> dict[int, set[int]]:
+    """Where the member keeps each of their papers: ``{paper id: ids of the collections}``."""
+    found: dict[int, set[int]] = {}
+    for paper_id, collection_id in Entry.objects.filter(collection__owner=user).values_list(
+        "paper_id", "collection_id"
+    ):
+        found.setdefault(paper_id, set()).add(collection_id)
+    return found
+
+
 def holding(user: Viewer, paper: Paper) -> set[int]:
     """The ids of the viewer's collections that hold ``paper``."""
     if not user.is_authenticated:
