@@ -260,6 +260,9 @@ def update(ids: list[int]) -> bool:
         writer.wait_merging_threads()
     except BaseException as exc:
         writer.rollback()
+        # Gives up the writer and its lock now: the traceback (kept by whoever logs it) would
+        # keep the writer alive, and no later sync could write.
+        writer.wait_merging_threads()
         if isinstance(exc, Exception):
             raise _write_error(f"the changes of {len(ids)} papers", exc) from exc
         raise
