@@ -31,6 +31,12 @@ from tests.factories import PASSWORD, feature, member, paper
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def stopped(clock):
+    """A stopped clock (2025-09-10 12:00 UTC), so that no test straddles a midnight."""
+    return clock
+
+
 def today() -> dt.date:
     return timezone.localdate()
 
@@ -179,7 +185,7 @@ WRITES = {
 
 
 @pytest.mark.parametrize("write", WRITES)
-def test_every_write_shows_on_the_cached_listing(day_papers, write, tmp_path):
+def test_every_write_shows_on_the_cached_listing(day_papers, write, tmp_path, stopped):
     do, shows = WRITES[write]
     anonymous, someone = visitor(), signed_in(member("reader"))
     target = day_papers[0]
@@ -187,6 +193,8 @@ def test_every_write_shows_on_the_cached_listing(day_papers, write, tmp_path):
     assert not shows(html(before), target)
     someone.get(day_url())  # the member's cards are cached too
 
+    # Time passes between a view and a write: a card is kept under its paper's modified_at.
+    stopped.advance(seconds=1)
     do(target, tmp_path)
 
     assert shows(html(anonymous.get(day_url())), target)
@@ -210,13 +218,14 @@ def test_comments_and_their_moderation_show_on_the_cached_paper_page(day_papers)
 
 def test_a_write_inside_a_transaction_changes_the_stamp_when_it_commits(day_papers):
     """Readers elsewhere see the new stamp together with the change, not before it."""
+    with transaction.atomic():
+        assert pagecache.stamp() is None  # inside a transaction nothing is cached
     before = pagecache.stamp()
     written, read = threading.Event(), threading.Event()
 
     def writer() -> None:
         try:
             with transaction.atomic():
-                assert pagecache.stamp() is None  # inside a transaction nothing is cached
                 with connection.cursor() as cursor:  # raw SQL, as bulk imports write
                     cursor.execute(
                         "UPDATE papers_paper SET title = 'Renamed' WHERE id = %s",
@@ -261,6 +270,22 @@ def test_members_never_get_each_others_marks_name_or_token(day_papers):
     )
     assert response.status_code == 302  # bob's token is bob's
     assert 'class="vote voted"' in card(html(second.get(day_url())), voted)
+
+
+@pytest.mark.parametrize("url", ["day", "/papers/2509.00001"])
+def test_a_members_page_comes_from_the_cache_with_their_marks(day_papers, url):
+    url = day_url() if url == "day" else url
+    ada = member("ada")
+    community.set_vote(ada, day_papers[0], up=True)
+    client = signed_in(ada)
+    first = html(client.get(url))
+    with CaptureQueriesContext(connection) as queries:
+        again = html(client.get(url))
+    assert again.replace(token(again), "") == first.replace(token(first), "")
+    assert 'class="vote voted"' in again
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    for table in ("feed_featured", "papers_paper", "community_vote", "library_entry"):
+        assert table not in read
 
 
 def test_members_pages_are_private_and_never_revalidate_to_a_shared_copy(day_papers):

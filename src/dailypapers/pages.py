@@ -89,7 +89,8 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
     return pagecache.private_page(request, build)
 
 
-# What a card shows that a write can change: a card is cached under these values.
+# What a card shows that a write can change: a card is cached under these values. Every write
+# of a paper's fields moves its modified_at on (auto_now, and the importer sets it).
 _CARD = ("pk", "modified_at", "member_votes", "imported_votes", "num_comments")
 
 
@@ -200,6 +201,7 @@ def _listing_cards(
     return [
         found[pk].replace(pagecache.RANK, str(rank)).replace(pagecache.NEXT, here)
         for rank, pk in enumerate(pks, first)
+        if pk in found  # not a paper hidden since the listing was read
     ]
 
 
