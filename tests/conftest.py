@@ -9,8 +9,11 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,6 +46,22 @@ def finished_pid() -> int:
     """The id of a process that has run and exited: a lease holder that died."""
     code = "import os; print(os.getpid())"
     return int(subprocess.run([sys.executable, "-c", code], capture_output=True).stdout)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail("timed out waiting")
+        time.sleep(0.05)
 
 
 def run_command(*args: object) -> tuple[str, str]:

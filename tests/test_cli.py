@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,15 +13,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import cli_env
+from tests.conftest import cli_env, free_port
 
 CLI = shutil.which("dailypapers", path=str(Path(sys.executable).parent)) or "dailypapers"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str]:

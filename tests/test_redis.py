@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +15,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client, override_settings
 
-from tests.conftest import cli_env
+from tests.conftest import cli_env, free_port, wait_for
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,24 +26,23 @@ def redis_url() -> Iterator[str]:
     """A throw-away redis-server (Debian's package, installed by `make setup-test`)."""
     server = shutil.which("redis-server")
     assert server, "redis-server is missing: `make setup-test` installs it"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+    wait_for(lambda: _listening(port), timeout=10)
     yield f"redis://127.0.0.1:{port}/0"
     proc.terminate()
     proc.wait(10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
 
 
 def site_caches(redis_url: str) -> dict:

@@ -17,7 +17,7 @@ from mcp import Client, StdioServerParameters
 
 from dailypapers.api.mcp_server import server
 from tests.api.conftest import MONDAY
-from tests.conftest import cli_env, shared_data
+from tests.conftest import cli_env, free_port, shared_data
 
 TOOLS = {"search_papers", "daily_papers", "paper_details", "similar_papers"}
 
@@ -84,9 +84,7 @@ def test_stdio_and_streamable_http(served_home):
     stdio = StdioServerParameters(
         command=sys.executable, args=["-m", "dailypapers.cli", "mcp"], env=served_home
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     http = subprocess.Popen(
         [sys.executable, "-m", "dailypapers.cli", "mcp", "--http", "--port", str(port)],
         env=served_home,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -16,14 +15,6 @@ from django.db import connection
 from tests.conftest import cli_env
 
 CLI = [sys.executable, "-m", "dailypapers.cli"]
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out waiting")
-        time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -17,9 +17,9 @@ import pytest
 
 from scripts.embedded_pg import EmbeddedPostgres
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import cli_env
+from tests.conftest import cli_env, wait_for
 from tests.digest.test_send_crash import SUBSCRIBERS, prepare
-from tests.faults.conftest import CLI, stop, wait_for
+from tests.faults.conftest import CLI, stop
 from tests.smtp import Inbox, SmtpServer
 
 pytestmark = pytest.mark.database("postgresql")
@@ -72,20 +72,29 @@ def enqueue_harvest(env: dict[str, str]) -> None:
     subprocess.run([*CLI, "shell", "-c", code], env=env, check=True)
 
 
+def harvest_in_a_worker(
+    url: str, tmp_path: Path, replay: ArxivReplay, **settings: str
+) -> tuple[dict[str, str], Fault, subprocess.Popen]:
+    """A site on ``url`` harvesting from ``replay`` in a worker, whose third page is held
+    (to come while the database is down): its environment, the held fault, the worker."""
+    env = site(
+        url,
+        tmp_path,
+        DAILYPAPERS_ARXIV_OAI_URL=replay.url + "/oai",
+        DAILYPAPERS_ARXIV_MIN_INTERVAL="0.01",
+        DAILYPAPERS_OAI_BACKFILL_DAYS="100000",  # the replay's records are from 2026
+        **settings,
+    )
+    held = Fault("hold")
+    replay.faults = {3: held}
+    enqueue_harvest(env)
+    return env, held, subprocess.Popen([*CLI, "worker", "--interval", "0.05"], env=env)
+
+
 def test_a_harvest_and_an_idle_worker_ride_out_restarts(server, tmp_path):
     url = server.database("harvest")
     with ArxivReplay() as replay:
-        env = site(
-            url,
-            tmp_path,
-            DAILYPAPERS_ARXIV_OAI_URL=replay.url + "/oai",
-            DAILYPAPERS_ARXIV_MIN_INTERVAL="0.01",
-            DAILYPAPERS_OAI_BACKFILL_DAYS="100000",  # the replay's records are from 2026
-        )
-        held = Fault("hold")
-        replay.faults = {3: held}  # the third page comes while the database is down
-        enqueue_harvest(env)
-        worker = subprocess.Popen([*CLI, "worker", "--interval", "0.05"], env=env)
+        env, held, worker = harvest_in_a_worker(url, tmp_path, replay)
         try:
             wait_for(lambda: len(replay.requests) == 3)
             server.pg.stop()
@@ -121,18 +130,9 @@ def test_down_longer_than_a_harvest_waits_the_worker_runs_it_again_once_it_is_ba
     one in the ingest log and resumes from its checkpoint."""
     url = server.database("harvest_again")
     with ArxivReplay() as replay:
-        env = site(
-            url,
-            tmp_path,
-            DAILYPAPERS_ARXIV_OAI_URL=replay.url + "/oai",
-            DAILYPAPERS_ARXIV_MIN_INTERVAL="0.01",
-            DAILYPAPERS_OAI_BACKFILL_DAYS="100000",
-            DAILYPAPERS_DB_OUTAGE_WAIT="0.3",
+        _, held, worker = harvest_in_a_worker(
+            url, tmp_path, replay, DAILYPAPERS_DB_OUTAGE_WAIT="0.3"
         )
-        held = Fault("hold")
-        replay.faults = {3: held}
-        enqueue_harvest(env)
-        worker = subprocess.Popen([*CLI, "worker", "--interval", "0.05"], env=env)
         try:
             wait_for(lambda: len(replay.requests) == 3)
             server.pg.stop()

@@ -13,8 +13,9 @@ from django_tasks_db.models import DBTaskResult
 
 from dailypapers.digest.models import Delivery, Subscriber
 from dailypapers.digest.tasks import send_daily
+from tests.conftest import wait_for
 from tests.factories import feature, paper
-from tests.faults.conftest import CLI, stop, wait_for
+from tests.faults.conftest import CLI, stop
 from tests.smtp import Inbox, SmtpServer
 
 SUBSCRIBERS = 60

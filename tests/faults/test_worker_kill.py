@@ -19,8 +19,8 @@ from dailypapers.management.commands.worker import look_after
 from dailypapers.models import WorkerHeartbeat
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import finished_pid
-from tests.faults.conftest import CLI, wait_for
+from tests.conftest import finished_pid, wait_for
+from tests.faults.conftest import CLI
 
 
 def test_a_task_whose_worker_was_killed_runs_again_on_the_next_worker_and_completes_once(

@@ -8,23 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import pytest
-
 from tests.arxiv_replay import ArxivReplay, Fault
-from tests.conftest import cli_env
+from tests.conftest import cli_env, wait_for
 
 CLI = [sys.executable, "-m", "dailypapers.cli"]
-
-
-def wait_for(condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("timed out waiting")
-        time.sleep(0.05)
 
 
 def test_kill_9_mid_harvest_then_rerun_completes(tmp_path: Path):
