@@ -107,6 +107,29 @@ def test_subscribing_twice_reveals_nothing_and_notifies_the_address(client, smtp
     assert smtp.messages[0]["Subject"] == "You are already subscribed to dailypapers"
 
 
+def test_a_stranger_can_neither_restart_nor_change_someone_elses_digest(client, smtp):
+    """Anyone may type any address: for one that unsubscribed, nothing changes until the link
+    mailed to it is opened, and the page reads as it does for an address never seen."""
+    left = dt.datetime(2025, 2, 1, tzinfo=dt.UTC)
+    subscriber("reader@example.org", unsubscribed_at=left)
+
+    def ask(email: str) -> str:
+        page = client.post("/digest/subscribe", {"email": email, "frequency": "weekly"})
+        assert page.status_code == 200
+        csrf = r"\b[0-9A-Za-z]{64}\b"  # masked afresh for each page
+        return re.sub(csrf, "", page.content.decode()).replace(email, "ADDRESS")
+
+    assert ask("reader@example.org") == ask("stranger@example.org")
+    sub = Subscriber.objects.get(email="reader@example.org")
+    assert (sub.active, sub.unsubscribed_at, sub.frequency) == (False, left, "daily")
+
+    mail = smtp.to("reader@example.org")[0].get_content()
+    assert "To get the weekly dailypapers digest" in mail
+    client.get(re.search(r"https://\S+(/digest/confirm/\S+)", mail).group(1))
+    sub.refresh_from_db()
+    assert sub.active and sub.frequency == "weekly"  # what the person who opened it asked for
+
+
 def test_rerun_and_parallel_runs_send_each_digest_once(smtp, monday):
     for i in range(30):
         subscriber(f"r{i}@example.org")

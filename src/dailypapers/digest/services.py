@@ -22,18 +22,19 @@ class DigestError(Exception):
 
 
 def subscribe(email: str, frequency: str) -> None:
-    """Ask an address to confirm its subscription. The page answers the same whether or not
-    the address is subscribed already; an active subscriber gets a note instead."""
+    """Ask an address to confirm a subscription at ``frequency``. Nothing about a subscriber
+    changes until the link is opened, since anyone may type any address here: a stranger can
+    neither restart someone's digest nor change how often it comes. The page answers the same
+    whether or not the address is known; an active subscriber gets a note instead."""
     email = email.strip().lower()
     sub, _ = Subscriber.objects.get_or_create(email=email, defaults={"frequency": frequency})
     if sub.active:
         send_templated(email, "digest/mail/already_subscribed", {"sub": sub})
         return
-    sub.frequency, sub.unsubscribed_at = frequency, None
-    sub.save(update_fields=["frequency", "unsubscribed_at"])
-    token = signing.dumps({"sub": sub.pk, "state": _state(sub)}, salt=compose.CONFIRM_SALT)
+    data = {"sub": sub.pk, "state": _state(sub), "frequency": frequency}
+    token = signing.dumps(data, salt=compose.CONFIRM_SALT)
     link = f"{settings.DAILYPAPERS_SITE_URL}/digest/confirm/{token}"
-    send_templated(email, "digest/mail/confirm", {"sub": sub, "link": link})
+    send_templated(email, "digest/mail/confirm", {"frequency": frequency, "link": link})
 
 
 def _state(sub: Subscriber) -> str:
@@ -48,14 +49,20 @@ def confirm(token: str) -> Subscriber:
         data = signing.loads(token, salt=compose.CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
     except signing.BadSignature:
         raise DigestError("This confirmation link is not valid or has expired.") from None
-    # Links sent before they carried a state (a bare id) are refused too.
+    # Links sent before they carried a state and a frequency are refused too.
     data = data if isinstance(data, dict) else {}
     sub = Subscriber.objects.filter(pk=int(data.get("sub", 0))).first()
-    if sub is None or data.get("state") != _state(sub):
+    frequency = data.get("frequency")
+    if (
+        sub is None
+        or data.get("state") != _state(sub)
+        or frequency not in Subscriber.Frequency.values
+    ):
         raise DigestError(
             "This confirmation link was used already, or is not valid. Subscribe again to get "
             "a new one."
         )
+    sub.frequency = frequency  # the one asked for with this link, not by a later request
     sub.confirmed_at, sub.unsubscribed_at, sub.disabled_reason = timezone.now(), None, ""
     sub.failures = 0
     sub.save()
