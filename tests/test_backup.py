@@ -205,6 +205,9 @@ def test_a_missing_damaged_or_foreign_backup_is_refused_and_changes_nothing(new_
                 tar.addfile(member, io.BytesIO(content))
         return path
 
+    def declared(manifest: dict, name: str) -> dict:
+        return next(entry for entry in manifest["files"] if entry["name"] == name)
+
     other = "postgresql" if connection.vendor == "sqlite" else "sqlite"
     database = next(m for m, _ in members if m.name == DATABASE_FILE[connection.vendor])
     flipped = bytearray(data)
@@ -220,6 +223,11 @@ def test_a_missing_damaged_or_foreign_backup_is_refused_and_changes_nothing(new_
         rewritten("newer.tar", lambda m: m["migrations"].append("papers.9999_future")):
             "newer dailypapers",
         rewritten("odd.tar", lambda m: m.pop("files")): "is not a dailypapers backup",
+        # Read no further than a member's declared size, and no manifest of any size.
+        rewritten("longer.tar", lambda m: declared(m, database.name).update(size=1)):
+            f"{database.name} is larger than the manifest says",
+        rewritten("huge.tar", lambda m: m.update(padding=" " * (1 << 20))):
+            "its manifest.json is over 1 MB",
     }  # fmt: skip
     (tmp_path / "text.tar").write_text("not a tar file\n")
     (tmp_path / "cut.tar").write_bytes(data[: len(data) // 2])
@@ -231,6 +239,21 @@ def test_a_missing_damaged_or_foreign_backup_is_refused_and_changes_nothing(new_
     # nothing was written: the target's database has no tables yet
     tables = "from django.db import connection; print(connection.introspection.table_names())"
     assert dailypapers(target, "shell", "-c", tables).stdout.splitlines()[-1] == "[]"
+
+
+def test_a_freshly_migrated_site_takes_a_backup_without_force(new_site, tmp_path):
+    """What a site writes before it holds anything (migrate's rows, arXiv's rate lock) is not
+    data that a restore would need --force to replace."""
+    source = new_site("source")
+    dailypapers(source, "migrate", "-v0")
+    archive = tmp_path / "site.tar"
+    dailypapers(source, "backup", archive)
+
+    target = new_site("target")
+    dailypapers(target, "migrate", "-v0")
+    lock = "from dailypapers.ingest.models import RateLock; RateLock.objects.create(name='arxiv')"
+    dailypapers(target, "shell", "-c", lock)
+    assert "restored the" in dailypapers(target, "restore", archive).stdout
 
 
 @pytest.mark.django_db(transaction=True)

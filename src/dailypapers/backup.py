@@ -60,18 +60,23 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE_FILE = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 VECTORS = "vectors"  # the folder of the vector files in an archive
-# Tables a site fills by itself: a database holding rows only there counts as empty.
+# Tables a site fills by itself, migrate included (the first three): a database holding rows
+# only there counts as empty.
 HOUSEKEEPING = {
     "contenttypes.contenttype",
     "auth.permission",
+    "dailypapers.contentstamp",
     "sessions.session",
     "dailypapers.ratecounter",
     "dailypapers.scheduledrun",
     "dailypapers.workerheartbeat",
     "django_tasks_database.dbtaskresult",
+    "ingest.ratelock",
     "search.indexchange",
 }
 _BLOCK = 1 << 20
+# The manifest is read into memory: a few KB for a real site (the vector files are a handful).
+MANIFEST_LIMIT = 1 << 20
 # pgvector builds an HNSW index several times faster when its graph fits in memory: at 162k
 # papers a restore took 210 s with 1 GB of maintenance_work_mem, 712 s with the default 64 MB.
 # Raised for the restore's session only, never lowered.
@@ -443,7 +448,13 @@ def _unpack(archive: Path, into: Path, check: Callable[[dict[str, Any]], None]) 
             manifest_file = tar.extractfile(first) if first and first.name == MANIFEST else None
             if manifest_file is None:
                 raise BackupError(f"{archive} is not a dailypapers backup: no {MANIFEST} first")
-            manifest = _manifest(manifest_file.read(), archive)
+            data = manifest_file.read(MANIFEST_LIMIT + 1)
+            if len(data) > MANIFEST_LIMIT:
+                raise BackupError(
+                    f"{archive} is not a dailypapers backup: its {MANIFEST} is over "
+                    f"{MANIFEST_LIMIT >> 20} MB"
+                )
+            manifest = _manifest(data, archive)
             check(manifest)
             expected = {entry["name"]: entry for entry in manifest["files"]}
             if DATABASE_FILE[manifest["database"]["kind"]] not in expected:
@@ -481,7 +492,8 @@ def _manifest(data: bytes, archive: Path) -> dict[str, Any]:
             and database["kind"] in DATABASE_FILE
             and (database["kind"] != "postgresql" or re.match(r"\d+", database["pg_dump"]))
             and all(isinstance(m, str) for m in manifest["migrations"])
-            and all(isinstance(e["size"], int) and isinstance(e["sha256"], str) for e in files)
+            and all(isinstance(e["size"], int) and e["size"] >= 0 for e in files)
+            and all(isinstance(e["sha256"], str) for e in files)
             and all(n.parts and not n.is_absolute() and ".." not in n.parts for n in names)
         )
     except (ValueError, KeyError, TypeError):
@@ -501,10 +513,14 @@ def _receive(source: IO[bytes], dest: Path, entry: dict[str, Any], archive: Path
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     with open(dest, "wb") as out:
-        while block := source.read(_BLOCK):
+        # Never more than the declared size and one byte, the sign of a member larger than
+        # it says: read whole, it could fill the disk before its checksum is compared.
+        while block := source.read(min(_BLOCK, entry["size"] + 1 - size)):
             digest.update(block)
             size += len(block)
             out.write(block)
+    if size > entry["size"]:
+        raise BackupError(f"{archive} is damaged: {entry['name']} is larger than the manifest says")
     if size != entry["size"] or digest.hexdigest() != entry["sha256"]:
         raise BackupError(f"{archive} is damaged: {entry['name']} differs from its checksum")
 
