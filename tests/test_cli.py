@@ -3,6 +3,7 @@
 import json
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -119,3 +120,19 @@ def test_import_reports_bad_usage_clearly(home):
     )
     assert result.returncode != 0
     assert "invalid choice: 'kaggle'" in result.stderr
+
+
+def test_the_data_folder_and_what_it_holds_are_its_owners_only(home):
+    """The SQLite file holds password hashes and sessions, mail holds reset links: private
+    even under the usual umask 022."""
+    home.pop("EMAIL_URL", None)  # mail goes to files in the data folder
+    for command in (["migrate", "-v0"], ["sendtestemail", "reader@example.org"]):
+        subprocess.run([CLI, *command], env=home, check=True, capture_output=True, umask=0o022)
+    var = Path(home["DAILYPAPERS_HOME"])
+    mail = [var / "mail", *(var / "mail").iterdir()]
+    modes = {
+        path: stat.S_IMODE(path.stat().st_mode)
+        for path in [var, var / "dailypapers.sqlite3", *mail]
+    }
+    assert modes[var] == 0o700 and len(mail) == 2
+    assert not [path for path, mode in modes.items() if mode & 0o077], modes

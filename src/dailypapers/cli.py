@@ -5,7 +5,11 @@ import sys
 
 
 def environment_defaults() -> None:
-    """What every process of the site runs with, unless the environment says otherwise."""
+    """What every process of the site runs with: files its owner's only, and settings the
+    environment may override."""
+    # Set before anything is written: the SQLite file holds password hashes and sessions,
+    # mail holds reset links. Bits the inherited umask masks besides stay masked.
+    os.umask(os.umask(0o077) | 0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dailypapers.settings")
     # One BLAS thread per process, set before NumPy loads: the web and worker processes
     # already share the cores, and a vector scan waiting for a second busy core took 10x

@@ -22,10 +22,11 @@ def location() -> Path:
 
 
 def prepare(home: Path | None = None) -> Path:
-    """Create the data folder and, once, its secret key (readable by the owner only) unless
-    SECRET_KEY gives one."""
+    """Create the data folder, its owner's only (it holds the SQLite file and outgoing mail),
+    and, once, its secret key unless SECRET_KEY gives one."""
     home = home or location()
-    (home / "static").mkdir(parents=True, exist_ok=True)  # whitenoise warns while it is missing
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (home / "static").mkdir(exist_ok=True)  # whitenoise warns while it is missing
     key = home / KEY_FILE
     if os.environ.get("SECRET_KEY") or key.exists():
         return home
