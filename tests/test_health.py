@@ -65,29 +65,32 @@ def test_stale_parts_degrade_it_and_strict_makes_that_a_503(settings):
     assert probe(strict="1")[0] == 503
 
 
-def get_in_a_process(path: str, **env: str) -> tuple[int, str]:
+def get_in_a_process(path: str, **env: str) -> tuple[int, str, str]:
     """GET ``path`` from a `dailypapers` process of its own, with the site's settings from
-    ``env``; its status and body."""
+    ``env``; its status, body and log."""
     code = (
         f"from django.test import Client; r = Client(HTTP_HOST='localhost').get({path!r});"
         "print(r.status_code, r.content.decode())"
     )
-    out = subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "dailypapers.cli", "shell", "--no-imports", "-c", code],
         env=cli_env(**env),
         capture_output=True,
         text=True,
         check=True,
-    ).stdout
-    status, _, body = out.strip().partition(" ")
-    return int(status), body
+    )
+    status, _, body = done.stdout.strip().partition(" ")
+    return int(status), body, done.stderr
 
 
-def test_an_unreachable_database_is_a_503(tmp_path: Path):
-    """A real web process whose database server is not there (nothing listens on port 1)."""
+def test_an_unreachable_database_is_a_503_that_names_nothing_of_it(tmp_path: Path):
+    """A real web process whose database server is not there (nothing listens on port 1): the
+    error, which names the server, goes to the log, not to whoever probes."""
     down = {"DAILYPAPERS_HOME": str(tmp_path), "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x"}
-    status, body = get_in_a_process("/healthz", **down)
-    assert status == 503 and json.loads(body)["status"] == "down"
+    status, body, log = get_in_a_process("/healthz", **down)
+    assert status == 503
+    assert json.loads(body) == {"status": "down", "database": {"ok": False, "error": "unavailable"}}
+    assert '"127.0.0.1", port 1 failed' in log
 
 
 def test_a_load_balancer_probes_over_plain_http_on_an_https_site(tmp_path: Path):
