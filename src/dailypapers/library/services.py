@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from dailypapers.community import selectors as community
 from dailypapers.papers import categories
 from dailypapers.papers.models import Paper
 
@@ -35,8 +36,15 @@ def saved(user: User) -> Collection:
         return Collection.objects.get(owner=user, is_saved=True)
 
 
+def may_publish(user: User) -> bool:
+    """Whether the member may make a collection public: a page anyone reads, so only a member
+    who may take part (verified address, not banned) publishes one."""
+    return community.can_participate(user)
+
+
 def create(user: User, name: str, description: str = "", public: bool = False) -> Collection:
     name = _name(name)
+    _check_publish(user, public)
     if Collection.objects.filter(owner=user).count() >= MAX_COLLECTIONS:
         raise LibraryError(f"You have {MAX_COLLECTIONS} collections, the most one member may.")
     base = slugify(name)[:90] or "collection"
@@ -51,6 +59,7 @@ def create(user: User, name: str, description: str = "", public: bool = False) -
 
 def update(collection: Collection, name: str, description: str, public: bool) -> None:
     """Rename, describe, make public or private ("Saved" keeps its name)."""
+    _check_publish(collection.owner, public)
     if not collection.is_saved:
         collection.name = _name(name)
     collection.description, collection.public = _description(description), public
@@ -66,6 +75,24 @@ def delete(collection: Collection) -> None:
 def add(collection: Collection, paper: Paper) -> None:
     """Put ``paper`` in the collection; already there: no change."""
     Entry.objects.get_or_create(collection=collection, paper=paper)
+
+
+def add_many(pairs: Iterable[tuple[int, int]]) -> int:
+    """Put each paper in its collection (``(collection id, paper id)`` pairs) in one short
+    transaction, a read and an insert; those already there: no change. How many were new."""
+    wanted = dict.fromkeys(pairs)  # once each, in order (``added_at`` follows it)
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        held = set(
+            Entry.objects.filter(
+                collection_id__in={c for c, _ in wanted}, paper_id__in={p for _, p in wanted}
+            ).values_list("collection_id", "paper_id")
+        )
+        new = [Entry(collection_id=c, paper_id=p) for c, p in wanted if (c, p) not in held]
+        # ignore_conflicts: a paper the member saves meanwhile (PostgreSQL runs that beside us)
+        Entry.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 def remove(collection: Collection, paper: Paper) -> None:
@@ -106,6 +133,11 @@ def follow(user: User, kind: str, value: str) -> Follow:
 
 def unfollow(user: User, kind: str, value: str) -> None:
     Follow.objects.filter(user=user, kind=kind, key=Follow.key_of(value)).delete()
+
+
+def _check_publish(user: User, public: bool) -> None:
+    if public and not may_publish(user):
+        raise LibraryError("Verify your email address to share collections.")
 
 
 def _description(text: str) -> str:

@@ -8,9 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
-from dailypapers.community.decorators import next_url
+from dailypapers.community.decorators import next_url, participant_required
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.views import MemberRequest, too_large
@@ -32,7 +33,11 @@ def library(request: MemberRequest) -> HttpResponse:
         else:
             return redirect(c.get_absolute_url())
     services.saved(request.user)  # "Saved" is there from the start
-    context = {"collections": selectors.of(request.user)}
+    context = {
+        "collections": selectors.of(request.user),
+        "can_import": community.can_participate(request.user),  # as import_file requires
+        "max_entries": f"{formats.MAX_ENTRIES:,}",
+    }
     return render(request, "library/library.html", context)
 
 
@@ -45,7 +50,7 @@ def collection(request: MemberRequest, pk: int) -> HttpResponse:
     context = {
         "collection": c,
         "papers": selectors.papers_in(c)[:500],
-        "can_share": community.can_participate(request.user),
+        "can_share": services.may_publish(request.user),
     }
     return render(request, "library/collection.html", context)
 
@@ -62,8 +67,6 @@ def _change(request: MemberRequest, c: Collection) -> HttpResponse:
             services.remove(c, paper)
         else:
             public = request.POST.get("public") == "on"
-            if public and not community.can_participate(request.user):
-                raise services.LibraryError("Verify your email address to share collections.")
             services.update(
                 c, request.POST.get("name", c.name), request.POST.get("description", ""), public
             )
@@ -146,7 +149,8 @@ def export(request: MemberRequest, pk: int | None = None, kind: str = "json") ->
 
 
 @require_POST
-@login_required
+@participant_required
+@ratelimit(key="user", rate="10/h", method="POST")
 def import_file(request: MemberRequest) -> HttpResponse:
     """Import a library export (JSON) back, collections by name and papers by arXiv id; or a
     BibTeX file or Zotero CSL-JSON export into "Saved"."""
@@ -155,7 +159,9 @@ def import_file(request: MemberRequest) -> HttpResponse:
         return too_large(request, MAX_IMPORT)
     if upload is None:
         messages.error(
-            request, "Choose a file of at most 5 MB: an export of this site, BibTeX or CSL-JSON."
+            request,
+            f"Choose a file of at most {formats.MAX_ENTRIES:,} entries and 5 MB: an export of "
+            "this site, BibTeX or CSL-JSON.",
         )
         return redirect("library")
     try:
@@ -164,10 +170,16 @@ def import_file(request: MemberRequest) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("library")
     note = f"Imported {report.added} new paper(s) into {report.collections} collection(s)."
+    stopped = report.stored < report.entries
+    if stopped:
+        note += (
+            f" The import stopped after {report.stored:,} of {report.entries:,} entries: import "
+            "the same file again for the rest (what came in is skipped)."
+        )
     if report.not_found:
         shown = ", ".join(report.not_found[:20]) + (" …" if len(report.not_found) > 20 else "")
-        note += f" Not in this corpus ({len(report.not_found)}): {shown}."
-    messages.success(request, note)
+        note += f" Not in this corpus ({len(report.not_found):,}): {shown}."
+    (messages.error if stopped else messages.success)(request, note)
     return redirect("library")
 
 

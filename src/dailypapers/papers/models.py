@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import Lower
 
 from .arxiv_id import ArxivId
 
@@ -40,7 +41,12 @@ class Paper(models.Model):
     modified_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["published"]), models.Index(fields=["announced"])]
+        indexes = [
+            models.Index(fields=["published"]),
+            models.Index(fields=["announced"]),
+            # DOIs are case-insensitive: library imports look them up lower-cased, in bulk.
+            models.Index(Lower("doi"), name="paper_doi_lower"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.arxiv_id}: {self.title[:80]}"

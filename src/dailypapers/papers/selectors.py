@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Lower, TruncDate
 
 from .models import Paper
 
@@ -18,9 +18,23 @@ def paper_by_id(ident: str) -> Paper | None:
     return Paper.objects.filter(arxiv_id=ident).first()
 
 
-def paper_by_doi(doi: str) -> Paper | None:
-    """The paper with this DOI (case aside: DOIs are case-insensitive), or None."""
-    return Paper.objects.filter(doi__iexact=doi.strip()).first() if doi.strip() else None
+def pks_by_arxiv_id(idents: Iterable[str]) -> dict[str, int]:
+    """``{versionless id: primary key}`` of the papers with these ids (one query)."""
+    return dict(Paper.objects.filter(arxiv_id__in=set(idents)).values_list("arxiv_id", "pk"))
+
+
+def pks_by_doi(dois: Iterable[str]) -> dict[str, int]:
+    """``{lower-cased DOI: primary key}`` of the papers with these DOIs, case aside (DOIs are
+    case-insensitive), the oldest paper where several share one: one query, on the
+    ``Lower("doi")`` index."""
+    wanted = {d.strip().lower() for d in dois} - {""}
+    if not wanted:
+        return {}
+    rows = Paper.objects.annotate(doi_lower=Lower("doi")).filter(doi_lower__in=wanted)
+    found: dict[str, int] = {}
+    for doi, pk in rows.order_by("pk").values_list("doi_lower", "pk"):
+        found.setdefault(doi, pk)
+    return found
 
 
 def visible() -> QuerySet[Paper]:
