@@ -6,9 +6,12 @@ import datetime as dt
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from dailypapers.library import selectors, services
+from dailypapers.library.models import Follow
 from tests import factories
 from tests.conftest import run_worker
 
@@ -79,3 +82,56 @@ def test_follow_authors_and_categories(corpus):
     assert [f.kind for f in selectors.follows_of(ada)] == ["category"]
     with pytest.raises(services.LibraryError):
         services.follow(ada, "planet", "Mars")
+
+
+def test_follows_are_capped_with_a_message():
+    ada = factories.member("ada")
+    Follow.objects.bulk_create(
+        Follow(user=ada, kind="author", value=f"Writer {n}", key=f"writer {n}")
+        for n in range(services.MAX_FOLLOWS)
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(ada)
+    page = client.post("/follow", {"kind": "category", "value": "cs.CL"}, follow=True)
+    assert f"You follow {services.MAX_FOLLOWS} authors and categories" in page.content.decode()
+    assert Follow.objects.filter(user=ada).count() == services.MAX_FOLLOWS
+    again = client.post("/follow", {"kind": "author", "value": "writer 7"}, follow=True)
+    assert "You follow writer 7" in again.content.decode()  # one already followed: no change
+    client.post("/follow", {"kind": "author", "value": "Writer 7", "action": "remove"})
+    client.post("/follow", {"kind": "category", "value": "cs.CL"})
+    assert Follow.objects.filter(user=ada, kind="category").count() == 1
+
+
+def test_the_following_page_takes_as_many_queries_for_many_follows_as_for_two(corpus):
+    writers = [f"Writer {n}" for n in range(30)]
+    for n, name in enumerate(writers):
+        factories.paper(
+            f"2201.{n:05d}",
+            title=f"Work of {name}",
+            authors=[name],
+            categories=["math.PR"],
+            primary_category="math.PR",
+            published=dt.datetime(2022, 1, 1 + n % 28, tzinfo=dt.UTC),
+        )
+    run_worker()
+    ada = factories.member("ada")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(ada)
+    services.follow(ada, "author", "Bernhard Schölkopf")
+    services.follow(ada, "category", "cs.CL")
+
+    def page() -> tuple[int, str]:
+        client.get("/following")  # the session and the member's parts, read once
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/following").content.decode()
+        return len(queries), html
+
+    few, html = page()
+    assert "Support vectors" in html and "Speech" in html and "Work of" not in html
+    for name in writers:
+        services.follow(ada, "author", name)
+    for code in ("stat.ML", "cs.LG", "math", "q-bio.NC"):
+        services.follow(ada, "category", code)
+    many, html = page()
+    assert many == few
+    assert all(f"Work of {name}<" in html for name in writers) and "Kernel methods" in html

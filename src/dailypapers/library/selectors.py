@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -60,17 +59,12 @@ def follows(user: Viewer, kind: str, value: str) -> bool:
 
 
 def following_feed(user: User, limit: int = 100) -> list[Paper]:
-    """The newest papers of the authors and categories the member follows, newest first."""
-    found: dict[int, Paper] = {}
-    for f in follows_of(user):
-        if f.kind == Follow.Kind.AUTHOR:
-            rows = search.by_author(f.value, limit)
-        else:
-            rows = search.search(f"cat:{f.value}", sort="date").papers(0, limit)
-        found.update((p.pk, p) for p in rows)
-    undated = dt.datetime.min.replace(tzinfo=dt.UTC)
-    newest = sorted(found.values(), key=lambda p: (p.published or undated, p.pk), reverse=True)
-    return newest[:limit]
+    """The newest papers of the authors and categories the member follows, newest first: one
+    search for all of them."""
+    follows = list(follows_of(user).values_list("kind", "value"))
+    authors = [value for kind, value in follows if kind == Follow.Kind.AUTHOR]
+    codes = [value for kind, value in follows if kind == Follow.Kind.CATEGORY]
+    return search.newest_by_any(authors, codes, limit)
 
 
 def without_dismissed(rows: QuerySet[Paper], user: Viewer) -> QuerySet[Paper]:

@@ -16,6 +16,8 @@ from .models import Collection, Dismissal, Entry, Follow
 
 MAX_COLLECTIONS = 200
 MAX_DESCRIPTION = 2000  # as Collection.description says
+# Each follow is a condition of the Following page's search and of the "for you" ranking.
+MAX_FOLLOWS = 500
 
 SAVED = "Saved"
 
@@ -116,7 +118,8 @@ def undismiss(user: User, paper: Paper) -> None:
 
 
 def follow(user: User, kind: str, value: str) -> Follow:
-    """Follow an author (a name) or a category (e.g. cs.CL); following again: no change."""
+    """Follow an author (a name) or a category (e.g. cs.CL); following again: no change. A
+    member follows at most MAX_FOLLOWS."""
     value = " ".join(value.split())
     if kind not in Follow.Kind.values:
         raise LibraryError("One follows an author or a category.")
@@ -125,6 +128,14 @@ def follow(user: User, kind: str, value: str) -> Follow:
     key = Follow.key_of(value)
     if not key or len(value) > 200:
         raise LibraryError("Give a name of at most 200 characters.")
+    found = Follow.objects.filter(user=user, kind=kind, key=key).first()
+    if found is not None:
+        return found
+    if Follow.objects.filter(user=user).count() >= MAX_FOLLOWS:
+        raise LibraryError(
+            f"You follow {MAX_FOLLOWS} authors and categories, the most one member may: "
+            "stop following one first."
+        )
     found, _ = Follow.objects.get_or_create(
         user=user, kind=kind, key=key, defaults={"value": value}
     )

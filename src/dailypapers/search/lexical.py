@@ -97,3 +97,14 @@ def title_candidates(words: list[str]) -> list[int]:
     if _postgres():
         return postgres_text.exact_title(words)
     return tv.title_phrase(words, 50)
+
+
+def newest_of_any(authors: list[list[str]], categories: list[str], limit: int) -> list[int]:
+    """Visible papers with any of ``authors`` (a name's words in a row in the author list) or
+    in any of ``categories``, newest first: one query, however many there are."""
+    if not authors and not categories:
+        return []
+    if _postgres():
+        return postgres_text.newest_of_any(authors, categories, limit)
+    found = tv.run([], tv.any_of(authors, categories), limit, newest_first=True)
+    return [pk for pk, _ in found]

@@ -87,14 +87,18 @@ def plain_filters(q: Query) -> tuple[list[str], list[Any]]:
     return where, params
 
 
+# The authors as search_vector holds them (weight C), from their own index (search.0005), match
+# a tsquery; \w+ words need no escaping inside its quotes.
+_AUTHORS_MATCH = (
+    "to_tsvector('dailypapers_names', p.authors::text) @@ to_tsquery('dailypapers_names', %s)"
+)
+
+
 def text_filters(q: Query) -> tuple[str, list[Any]]:
     """Conditions for q's authors and exclusions (they need the text index)."""
     sql, params = "", []
     for author in q.authors:
-        # The authors as search_vector holds them (weight C), from their own index (search.0005);
-        # \w+ words need no escaping inside quotes.
-        sql += " AND to_tsvector('dailypapers_names', p.authors::text) @@ "
-        sql += "to_tsquery('dailypapers_names', %s)"
+        sql += f" AND {_AUTHORS_MATCH}"
         params.append(" & ".join(f"'{w}'" for w in author))
     for phrase in q.exclude:
         sql += " AND NOT p.search_vector @@ phraseto_tsquery('dailypapers_english', %s)"
@@ -208,6 +212,27 @@ def filtered(q: Query, ids: Sequence[int] | None, limit: int | None = None) -> l
         sql += f" ORDER BY {BY_DATE} LIMIT %s"
         params.append(limit)
     return [pk for (pk,) in _fetch(sql, params)]
+
+
+def newest_of_any(authors: list[list[str]], categories: list[str], limit: int) -> list[int]:
+    """Visible papers with any of ``authors`` (a name's words in a row) or in any of
+    ``categories``, newest first: one statement, whose branches each take their own index
+    (the authors', the dates' that holds the categories)."""
+    branches: list[tuple[str, list[Any]]] = []
+    if authors:
+        names = " | ".join("(" + " <-> ".join(f"'{w}'" for w in name) + ")" for name in authors)
+        branches.append((_AUTHORS_MATCH, [names]))
+    if categories:
+        where, params = plain_filters(Query(categories=categories))
+        branches.append((where[1], params[1:]))  # without its visibility, which comes below
+    sql = " UNION ".join(
+        f"(SELECT p.id, p.published FROM {PAPER} p WHERE p.hidden = %s AND {condition} "
+        f"ORDER BY {BY_DATE} LIMIT %s)"
+        for condition, _ in branches
+    )
+    params = [v for _, values in branches for v in (False, *values, limit)]
+    sql = f"SELECT p.id FROM ({sql}) p ORDER BY {BY_DATE} LIMIT %s"
+    return [pk for (pk,) in _fetch(sql, [*params, limit])]
 
 
 def exact_title(words: list[str]) -> list[int]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db.models import Count, Min
 
 from dailypapers.feed import selectors as feed
+from dailypapers.papers import categories
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
@@ -269,6 +270,28 @@ def by_author(name: str, limit: int = MAX_RESULTS) -> list[Paper]:
     q = parse_query(" ".join(f"author:{w}" for w in wanted))
     found = papers.in_order(lexical.filtered(q, limit), feed.with_votes(papers.visible()))
     return [p for p in found if any(words(a) == wanted for a in p.authors)]
+
+
+def newest_by_any(authors: Sequence[str], codes: Sequence[str], limit: int) -> list[Paper]:
+    """Visible papers by any of ``authors`` (one of a paper's authors is the name, as in
+    ``by_author``) or in any of the categories ``codes`` (an archive: all of its categories),
+    newest first, with their votes: one search for all of them, however many (a member's
+    follows)."""
+    names = {tuple(w) for a in authors if (w := words(a))}
+    wanted = {categories.canonical(c) for c in codes if categories.is_code(c)}
+    # A name's words in a row in the author list: nearly always one of its authors; twice as
+    # many candidates as needed leave room for the others.
+    ids = lexical.newest_of_any([list(n) for n in names], sorted(wanted), 2 * limit)
+    found = papers.in_order(ids, feed.with_votes(papers.visible()))
+    lowered = {c.lower() for c in wanted}
+
+    def followed(p: Paper) -> bool:
+        mine = {c.lower() for c in p.categories}
+        mine |= {c.split(".", 1)[0] for c in mine}
+        return not mine.isdisjoint(lowered) or any(tuple(words(a)) in names for a in p.authors)
+
+    rows = filter(followed, found)
+    return sorted(rows, key=lambda p: (p.published or _UNDATED, p.pk), reverse=True)[:limit]
 
 
 def _exact_title(q: Query) -> int | None:

@@ -293,12 +293,14 @@ def word_clause(word: str) -> Query | None:
     return _any(Query.term_query(SCHEMA, "text", t) for t in analyze("dp_english", word))
 
 
-def phrase_clause(words: list[str]) -> Query | None:
-    """Words in a row in the paper's text."""
-    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze("dp_english", w)]
+def phrase_clause(
+    words: list[str], field: str = "text", analyzer: str = "dp_english"
+) -> Query | None:
+    """Words in a row in the paper's text (or in another field, under its analyzer)."""
+    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze(analyzer, w)]
     if len(terms) > 1:
-        return Query.phrase_query(SCHEMA, "text", terms)
-    return Query.term_query(SCHEMA, "text", terms[0]) if terms else None
+        return Query.phrase_query(SCHEMA, field, terms)
+    return Query.term_query(SCHEMA, field, terms[0]) if terms else None
 
 
 def _any(clauses: Iterable[Query]) -> Query | None:
@@ -358,6 +360,17 @@ def conditions(
         )
     must_not = [q for words in exclude if (q := phrase_clause(words)) is not None]
     return Conditions(must, must_not)
+
+
+def any_of(authors: list[list[str]], categories: list[str]) -> Conditions:
+    """One condition: any of ``authors`` (a name's words in a row in the author list) or any
+    of ``categories``; nothing to match (neither given) is no condition."""
+    options = [c for name in authors if (c := phrase_clause(name, "authors", "dp_names"))]
+    if categories:
+        wanted = [c.lower() for c in categories]
+        options.append(Query.term_set_query(SCHEMA, "categories", wanted))
+    either = _any(options)
+    return Conditions([] if either is None else [_filter(either)], [])
 
 
 def run(
