@@ -67,6 +67,7 @@ CSRF = mark_safe("<!--dp:csrf-->")  # the viewer's CSRF token, filled in per res
 _CSRF = CSRF.encode()
 NEXT = mark_safe("<!--dp:next-->")  # the address a card's forms return to
 RANK = mark_safe("<!--dp:rank-->")  # a card's place in its listing
+REASON = mark_safe("<!--dp:reason-->")  # why a "for you" card is there
 
 CACHE_CONTROL = "private, no-cache"  # a browser may keep a page, but asks each time
 

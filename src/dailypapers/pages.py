@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,12 +20,14 @@ from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from dailypapers import pagecache
 from dailypapers.api import tokens
@@ -94,6 +96,11 @@ def _listing(request: HttpRequest, p: periods.Period) -> HttpResponse:
 _CARD = ("pk", "modified_at", "member_votes", "imported_votes", "num_comments")
 
 
+def _card_row(paper: Paper) -> tuple[Any, ...]:
+    """A paper's ``_CARD`` row; outside a listing it has no period's ``num_comments``."""
+    return tuple(getattr(paper, f, None) for f in _CARD)
+
+
 def _period(p: periods.Period, sort: str) -> list[tuple[Any, ...]]:
     """A period's papers in order, as one ``_CARD`` row each: what the page caches."""
     return list(feed.listing(p.start, p.end, sort).values_list(*_CARD))
@@ -133,7 +140,8 @@ def _listing_page(
     html = pagecache.cached(
         content, ("skeleton", *shown), partial(_listing_skeleton, p, sort, page)
     )
-    cards = "".join(_listing_cards(request, own, p, sort, page))
+    load = partial(_listed, p, sort)
+    cards = "".join(_shared_cards(request, own, list(page), page.start_index(), load))
     return pagecache.freeze(pagecache.fill(html, cards=cards))
 
 
@@ -166,26 +174,38 @@ class _Viewer:
     is_authenticated: bool
 
 
-def _listing_cards(
-    request: HttpRequest, own: _Own, p: periods.Period, sort: str, page: Page
+def _listed(p: periods.Period, sort: str, pks: list[int]) -> Iterable[Paper]:
+    return feed.listing(p.start, p.end, sort).filter(pk__in=pks)
+
+
+def _shared_cards(
+    request: HttpRequest,
+    own: _Own,
+    rows: Sequence[tuple[Any, ...]],
+    first: int,
+    load: Callable[[list[int]], Iterable[Paper]],
+    reasons: Mapping[int, str] | None = None,
 ) -> list[str]:
-    """The page's cards: each from the cache, in the variant of the viewer's own marks (the
-    vote, the save), rendered where missing; with its rank and this address filled in."""
-    rows = list(page)
+    """The cards of ``rows`` (``_CARD`` rows, in order, ranked from ``first``): each from the
+    cache, in the variant of the viewer's own marks (the vote, the save), rendered where
+    missing from the papers ``load`` gives (annotated with votes); with its rank, this
+    address and, for "for you", its reason filled in."""
     pks = [row[0] for row in rows]
     member = request.user.is_authenticated
+    slot = reasons is not None  # a card with a place for its reason is a variant of its own
 
     def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
         pk = row[0]
-        return ("card", *row, member, pk in own.voted, pk in own.saved)
+        return ("card", *row, member, pk in own.voted, pk in own.saved, slot)
 
     found = pagecache.fragments({row[0]: key(row) for row in rows})
     if missing := [pk for pk in pks if pk not in found]:
         built = {}
-        for paper in feed.listing(p.start, p.end, sort).filter(pk__in=missing):
+        for paper in load(missing):
             context = {
                 "paper": paper,
                 "rank": pagecache.RANK,
+                "reason": pagecache.REASON if slot else "",
                 "voted": own.voted & {paper.pk},
                 "saved": own.saved & {paper.pk},
                 "user": _Viewer(member),
@@ -194,15 +214,16 @@ def _listing_cards(
             }
             # Under what the card was rendered from, which may be newer than the listing's row.
             html = render_to_string("feed/_paper_card.html", context)
-            built[key(tuple(getattr(paper, f) for f in _CARD))] = found[paper.pk] = html
+            built[key(_card_row(paper))] = found[paper.pk] = html
         pagecache.keep_fragments(built)
     here = escape(request.get_full_path())
-    first = page.start_index()
-    return [
-        found[pk].replace(pagecache.RANK, str(rank)).replace(pagecache.NEXT, here)
-        for rank, pk in enumerate(pks, first)
-        if pk in found  # not a paper hidden since the listing was read
-    ]
+    cards = []
+    for rank, pk in enumerate(pks, first):
+        if pk not in found:  # a paper hidden since the listing was read
+            continue
+        card = found[pk].replace(pagecache.RANK, str(rank)).replace(pagecache.NEXT, here)
+        cards.append(card.replace(pagecache.REASON, reasons[pk]) if reasons else card)
+    return cards
 
 
 def _page(request: HttpRequest, rows: QuerySet[Paper] | Sequence[Any]) -> Page:
@@ -393,18 +414,28 @@ def for_you(request: MemberRequest) -> HttpResponse:
     days = int(text)
     ranking = recommend.ranking(request.user, days)
     page = _page(request, ranking.picks)
-    picks = recommend.resolve(list(page))
+    picks = {pick.paper.pk: pick for pick in recommend.resolve(list(page))}
+    # The cards come from the cache the listings fill; only the reasons are rendered here.
+    reasons = {
+        pk: render_to_string("recommend/_reason.html", {"pick": p}) for pk, p in picks.items()
+    }
+    rows = [_card_row(pick.paper) for pick in picks.values()]
+    own = _own(request, pagecache.stamp())
+    cards = _shared_cards(
+        request, own, rows, page.start_index(), lambda pks: [picks[pk].paper for pk in pks], reasons
+    )
     starters = _starters() if ranking.cold else []
+    token = get_token(request)
     context = {
         "ranking": ranking,
         "page": page,
-        "picks": picks,
+        "cards": [mark_safe(c.replace(pagecache.CSRF, token)) for c in cards],
         "starters": starters,
         "days": days,
         "query": f"days={days}&",
         "windows": FOR_YOU_WINDOWS,
         "categories": settings.DAILYPAPERS_CATEGORIES,
-        **_marks(request, [p.paper for p in picks] + starters),
+        **_marks(request, starters),
     }
     return render(request, "recommend/for_you.html", context)
 

@@ -117,6 +117,32 @@ def test_the_feed_is_about_what_the_member_upvoted_and_saved(corpus, ada):
     assert page.index(graphs[2].title) < page.index(corpus["quantum"][0].title)
 
 
+def _card(page: str, paper) -> str:
+    start = page.index(f'id="card-{paper.pk}"')
+    return page[start : page.index("</article>", start)]
+
+
+def test_cached_cards_keep_each_picks_own_reason_and_show_new_votes(corpus, ada):
+    """The cards come from the cache the listings share, the reasons are put in per request:
+    a card names the paper it is close to, and a vote by anyone shows on the next request."""
+    graphs = corpus["graphs"]
+    community.set_vote(ada, graphs[0], True)
+    library.add(library.saved(ada), graphs[1])
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(ada)
+    first = client.get("/for-you").content.decode()
+    again = client.get("/for-you").content.decode()  # the cards from the cache this time
+    for pick in picks(ada):
+        card = _card(again, pick.paper)
+        assert card.count('class="reason"') == 1 and pick.because.title in card
+        assert 'name="csrfmiddlewaretoken"' in card and "<!--dp:" not in card
+        assert _card(first, pick.paper).count(pick.because.title) == card.count(pick.because.title)
+
+    community.set_vote(factories.member("bob"), graphs[2], True)
+    card = _card(client.get("/for-you").content.decode(), graphs[2])
+    assert '<span class="votes-count">1</span>' in card
+
+
 def test_one_more_vote_or_not_interested_changes_it_and_only_then_retrains(
     corpus, ada, monkeypatch
 ):

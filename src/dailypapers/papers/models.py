@@ -44,6 +44,9 @@ class Paper(models.Model):
         indexes = [
             models.Index(fields=["published"]),
             models.Index(fields=["announced"]),
+            # The newest day of papers without a submission date (newest_day) in one lookup:
+            # on the date indexes alone it read every such paper (60 ms at 75k, per request).
+            models.Index(fields=["published", "announced"], name="paper_undated_newest"),
             # DOIs are case-insensitive: library imports look them up lower-cased, in bulk.
             models.Index(Lower("doi"), name="paper_doi_lower"),
         ]
