@@ -189,8 +189,9 @@ def measure(members: int, seed: int, sweep: bool) -> dict[str, object]:
         cold.append(time.perf_counter() - t0)
         for _ in range(WARM_REQUESTS):
             t0 = time.perf_counter()
-            client.get(f"/for-you?days={WINDOW}")
+            status = client.get(f"/for-you?days={WINDOW}").status_code
             warm.append(time.perf_counter() - t0)
+            assert status == 200, f"/for-you answered {status}"  # a 429 would time nothing
         top = [pk for pk, _ in selectors.ranking(user, WINDOW).picks[:K]]
         ours.append(len(held & set(top)) / HELD_OUT)
         rest = [pk for pk in popular if pk not in set(saved)]
