@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import logging.config
+import re
 import sys
 import threading
 from types import TracebackType
@@ -21,6 +22,29 @@ from django.http import HttpRequest
 
 # What every record carries; anything else on a record was passed as ``extra``.
 _STANDARD = {*vars(logging.LogRecord("", 0, "", 0, "", None, None)), "message", "asctime"}
+
+# Links whose last segment is a secret that acts on its own: a password reset (after the
+# account's id), a verification or an address change, a digest's confirmation or unsubscribe.
+_SECRET_LINK = re.compile(
+    r"(/accounts/password/reset/[^/?#\s\"]+/|/accounts/verify/|/digest/(?:confirm|unsubscribe)/)"
+    r"(?!(?:set-password|resend)(?:[/?#\s\"]|$))[^/?#\s\"]+"
+)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """``text`` (a path, a URL, a request line) with the secret of each such link replaced."""
+    return _SECRET_LINK.sub(rf"\1{REDACTED}", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Takes the secrets of links (``redact``) out of a record's arguments, where Django's
+    request logs put the path: whoever reads a log must not be able to reset a password."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,7 +64,7 @@ class JsonFormatter(logging.Formatter):
             if key in _STANDARD or key in entry:
                 continue
             if isinstance(value, HttpRequest):  # Django's request log passes the request
-                entry.update(method=value.method, path=value.path)
+                entry.update(method=value.method, path=redact(value.path))
             else:
                 entry[key] = value
         if record.exc_info:

@@ -15,7 +15,7 @@ from gunicorn.glogging import Logger
 
 from dailypapers import scheduler
 from dailypapers.ingest.models import HarvestState
-from dailypapers.logs import JsonFormatter
+from dailypapers.logs import JsonFormatter, redact
 
 log = logging.getLogger("dailypapers.up")
 
@@ -37,7 +37,13 @@ class _Gunicorn(BaseApplication):
 
 class _GunicornLogger(Logger):
     """gunicorn's error and access logs (its own handlers, on stderr and stdout), in JSON
-    too when LOG_FORMAT=json: a request's fields apart, as well as the access line."""
+    too when LOG_FORMAT=json: a request's fields apart, as well as the access line. An access
+    line holds no link's secret (a password reset's, say)."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict[str, object]:
+        # Every field, headers and environment too: a Referer names the page it came from.
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: redact(v) if isinstance(v, str) else v for key, v in atoms.items()}
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
