@@ -400,6 +400,30 @@ def test_operators_cannot_be_banned_from_the_admin(admin_client, admin_user):
     assert not operator.banned
 
 
+def test_only_an_operator_bans_staff(client, admin_client):
+    moderator, colleague = member("moderator"), member("colleague")
+    for user in (moderator, colleague):
+        user.is_staff = True
+        user.save()
+    moderator.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_member", "change_member"])
+    )
+    member("spammer")
+    client.force_login(moderator)
+
+    def act(as_whom, action: str, *names: str) -> dict[str, bool]:
+        chosen = Member.objects.filter(user__username__in=names)
+        as_whom.post(
+            "/admin/community/member/",
+            {"action": action, "_selected_action": [m.pk for m in chosen]},
+        )
+        return dict(chosen.values_list("user__username", "banned"))
+
+    assert act(client, "ban", "colleague", "spammer") == {"colleague": False, "spammer": True}
+    assert act(admin_client, "ban", "colleague") == {"colleague": True}
+    assert act(client, "unban", "colleague") == {"colleague": True}  # nor lets them back
+
+
 def test_tallies_follow_every_way_a_vote_comes_or_goes(client):
     p, other = recent(), recent("2509.00009")
     ada, bob = member("ada"), member("bob")

@@ -44,22 +44,37 @@ class MemberAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def ban(self, request, queryset):
-        members = list(queryset.select_related("user"))
-        operators = [m for m in members if m.user.is_superuser]
+        members = self._within_reach(request, queryset)
         for member in members:
-            if member not in operators:
-                services.ban(member, request.user)
-        messages.success(request, f"Banned {len(members) - len(operators)} member(s).")
-        if operators:
-            names = ", ".join(m.user.username for m in operators)
-            messages.warning(request, f"Operators cannot be banned here: {names}.")
+            services.ban(member, request.user)
+        messages.success(request, f"Banned {len(members)} member(s).")
 
     @admin.action(description="Lift the ban of selected members", permissions=["change"])
     def unban(self, request, queryset):
-        members = list(queryset.select_related("user").filter(banned=True))
+        members = self._within_reach(request, queryset.filter(banned=True))
         for member in members:
             services.unban(member, request.user)
         messages.success(request, f"Lifted the ban of {len(members)} member(s).")
+
+    @staticmethod
+    def _within_reach(request, queryset) -> list[Member]:
+        """The selected members this moderator may ban or unban, with a warning naming the
+        others: operators never (from here), and other staff only by an operator, or any
+        moderator could shut the other moderators out."""
+        members = list(queryset.select_related("user"))
+        out = [
+            m
+            for m in members
+            if m.user.is_superuser or (m.user.is_staff and not request.user.is_superuser)
+        ]
+        if out:
+            names = ", ".join(m.user.username for m in out)
+            messages.warning(
+                request,
+                f"Left as they are: {names}. Operators cannot be banned here, and only an "
+                "operator bans or lets back other staff.",
+            )
+        return [m for m in members if m not in out]
 
 
 @admin.register(LogEntry)
