@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,6 +142,16 @@ class _Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def limits_clock(monkeypatch):
+    """django-ratelimit's clock, stopped. Its windows are fixed ones: a test that counts up to
+    a rate per minute would otherwise see the count start again when a window ends half-way."""
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
+from dailypapers.api import tokens
 from tests.factories import PASSWORD, feature, member, paper
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,11 +52,16 @@ def test_add_starts_a_counter_once_and_an_expired_one_again():
         counters.incr("missing")
 
 
-def _log_in(client: Client, email: str, password: str = "guess", address: str = "203.0.113.9"):
+def _log_in(
+    client: Client,
+    account: str,
+    password: str = "guess",
+    address: str = "203.0.113.9",
+    path: str = "/accounts/login",
+    **fields: str,
+):
     return client.post(
-        "/accounts/login",
-        {"username": email, "password": password},
-        HTTP_X_FORWARDED_FOR=address,
+        path, {"username": account, "password": password, **fields}, HTTP_X_FORWARDED_FOR=address
     )
 
 
@@ -69,14 +75,14 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(settings):
     assert _log_in(client, "ada@example.org", PASSWORD, address="198.51.100.99").status_code == 302
 
 
-def test_a_forged_forwarded_for_is_ignored_without_a_trusted_proxy():
+def test_a_forged_forwarded_for_is_ignored_without_a_trusted_proxy(limits_clock):
     client = Client(HTTP_HOST="localhost")
     for i in range(25):
         _log_in(client, f"nobody{i}@example.org", address=f"198.51.100.{i}")
     assert _log_in(client, "x@example.org", address="198.51.100.200").status_code == 429
 
 
-def test_one_account_is_limited_however_many_addresses_try_it(settings):
+def test_one_account_is_limited_however_many_addresses_try_it(settings, limits_clock):
     settings.DAILYPAPERS_TRUSTED_PROXIES = 1
     member("ada", email="ada@example.org")
     member("bob", email="bob@example.org")
@@ -88,7 +94,41 @@ def test_one_account_is_limited_however_many_addresses_try_it(settings):
     assert _log_in(client, "bob@example.org", PASSWORD, address="198.51.100.51").status_code == 302
 
 
-def test_anonymous_searches_are_limited_per_address(settings):
+def test_the_account_limit_counts_the_address_that_is_authenticated(settings, limits_clock):
+    """Another field cannot name a fresh counter for each try: an ``email`` beside the
+    ``username`` did, and wrong passwords went on through a spent budget."""
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    member("ada", email="ada@example.org")
+    client = Client(HTTP_HOST="localhost")
+    for i in range(10):
+        _log_in(client, "ada@example.org", address=f"198.51.100.{i}", email=f"x{i}@example.org")
+    right = _log_in(client, "ada@example.org", PASSWORD, "198.51.100.50", email="y@example.org")
+    assert right.status_code == 429
+
+
+def test_the_admin_log_in_shares_the_sites_limits(settings, limits_clock):
+    settings.DAILYPAPERS_TRUSTED_PROXIES = 1
+    for name in ("root", "ops"):
+        staff = member(name)
+        staff.is_staff = staff.is_superuser = True
+        staff.save()
+    client = Client(HTTP_HOST="localhost")
+    for i in range(10):  # per account, the site's form and the admin's in one budget
+        path = "/admin/login/" if i % 2 else "/accounts/login"
+        wrong = _log_in(client, "root@example.org", address=f"198.51.100.{i}", path=path)
+        assert wrong.status_code == 200
+    right = _log_in(client, "root@example.org", PASSWORD, "198.51.100.50", "/admin/login/")
+    assert right.status_code == 429 and "Slow down a little" in right.content.decode()
+    tries = [  # per address
+        _log_in(client, f"nobody{i}@example.org", address="198.51.100.60", path="/admin/login/")
+        for i in range(21)
+    ]
+    assert [t.status_code for t in tries] == [200] * 20 + [429]
+    ops = _log_in(client, "ops@example.org", PASSWORD, "198.51.100.70", "/admin/login/")
+    assert ops.status_code == 302  # logged in
+
+
+def test_anonymous_searches_are_limited_per_address(settings, limits_clock):
     settings.DAILYPAPERS_TRUSTED_PROXIES = 1
     client = Client(HTTP_HOST="localhost")
     codes = [
@@ -113,7 +153,7 @@ def test_listings_and_paper_pages_share_one_budget_per_client(settings):
     assert member_client.get("/").status_code == 200  # a member has a budget of their own
 
 
-def test_mail_to_one_address_is_limited_whoever_asks(settings):
+def test_mail_to_one_address_is_limited_whoever_asks(settings, limits_clock):
     settings.DAILYPAPERS_TRUSTED_PROXIES = 1
     client = Client(HTTP_HOST="localhost")
     codes = [
@@ -125,3 +165,33 @@ def test_mail_to_one_address_is_limited_whoever_asks(settings):
         for i in range(4)
     ]
     assert codes == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize(("action", "budget"), [("comment", 10), ("vote", 120)])
+def test_a_member_has_one_budget_per_action_through_the_site_and_the_api(
+    limits_clock, action, budget
+):
+    ada, target = member("ada"), paper("2509.04664")
+    site = Client(HTTP_HOST="localhost")
+    site.force_login(ada)
+    api = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {tokens.create(ada, 'x')[1]}")
+    on_api = f"/api/v1/papers/{target.arxiv_id}"
+    doors = {
+        "comment": [
+            lambda: site.post(f"/comments/{target.pk}/new", {"body": "Hm."}),
+            lambda: api.post(
+                f"{on_api}/comments", {"body": "Hm."}, content_type="application/json"
+            ),
+        ],
+        "vote": [  # the site's POST, the API's PUT and DELETE
+            lambda: site.post(f"/vote/{target.pk}"),
+            lambda: api.put(f"{on_api}/vote"),
+            lambda: api.delete(f"{on_api}/vote"),
+        ],
+    }[action]
+    spent = [doors[i % len(doors)]().status_code for i in range(budget)]
+    assert 429 not in spent
+    refused = [door() for door in doors]
+    assert [r.status_code for r in refused] == [429] * len(doors)
+    assert "Slow down a little" in refused[0].content.decode()  # each door answers its way
+    assert "Too many requests" in refused[1].json()["error"] and "Retry-After" in refused[1]

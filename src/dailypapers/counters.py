@@ -113,12 +113,19 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def posted_email(group: str, request: HttpRequest) -> str:
-    """The address a form names (``email``, or a log-in's ``username``), case aside: limits
-    per account or recipient, beside those per client, which many clients escape."""
-    return (request.POST.get("email") or request.POST.get("username") or "").strip().lower()
+    """The address a form mails (its ``email``), case aside: limits per recipient, beside
+    those per client, which many clients escape."""
+    return request.POST.get("email", "").strip().lower()
 
 
-POSTED_EMAIL = "dailypapers.counters.posted_email"  # a ratelimit key
+def posted_username(group: str, request: HttpRequest) -> str:
+    """The account a log-in tries (its ``username``, which the form authenticates), case
+    aside. Only that field: keyed on any other, each try could name a fresh counter."""
+    return request.POST.get("username", "").strip().lower()
+
+
+POSTED_EMAIL = "dailypapers.counters.posted_email"  # ratelimit keys
+POSTED_USERNAME = "dailypapers.counters.posted_username"
 
 
 def page_rate(group: str, request: HttpRequest) -> str:

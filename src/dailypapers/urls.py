@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers import health, pages
+from dailypapers.community.views import limit_log_ins
 
 
 def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -18,6 +19,8 @@ def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 urlpatterns = [
+    # The admin's log-in, ahead of the admin's own route to it: the site's log-in limits.
+    path("admin/login/", limit_log_ins(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.middleware import HtmxDetails
@@ -39,7 +39,11 @@ def error_page(
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):  # DATA_UPLOAD_MAX_MEMORY_SIZE, uploads.SizeLimit
         return too_large(request)
-    return error_page(request, 400, "Bad request", "The request could not be understood.")
+    # A BadRequest says what is wrong (a search over its length); a SuspiciousOperation's
+    # words are for the log, not for whoever sent it.
+    said = exception.args[0] if isinstance(exception, BadRequest) and exception.args else None
+    message = said if isinstance(said, str) and said else "The request could not be understood."
+    return error_page(request, 400, "Bad request", message)
 
 
 def too_large(request: HttpRequest, limit: int | None = None) -> HttpResponse:

@@ -12,14 +12,18 @@ import time
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.shared.exceptions import MCPError
 
 from dailypapers.api.mcp_server import server
+from dailypapers.search.query import MAX_QUERY
 from tests.api.conftest import MONDAY
 from tests.conftest import cli_env, free_port, shared_data
 
 TOOLS = {"search_papers", "daily_papers", "paper_details", "similar_papers"}
+CLI = [sys.executable, "-m", "dailypapers.cli"]
 
 
 def structured(result) -> object:
@@ -61,6 +65,19 @@ def test_every_tool_answers_from_the_site(site):
             assert missing.is_error and "not in this corpus" in missing.content[0].text
             bad = await client.call_tool("daily_papers", {"date": "yesterday"})
             assert bad.is_error and "YYYY-MM-DD" in bad.content[0].text
+
+    anyio.run(session)
+
+
+def test_a_search_over_its_length_is_a_tool_error(site):
+    async def session():
+        async with Client(server) as client:
+            longest = {"query": "residual " + "x" * (MAX_QUERY - 9)}
+            found = structured(await client.call_tool("search_papers", longest))
+            assert found[0]["id"] == "1512.03385"
+            over = await client.call_tool("search_papers", {"query": "x" * (MAX_QUERY + 1)})
+            assert over.is_error
+            assert f"at most {MAX_QUERY} characters" in over.content[0].text
 
     anyio.run(session)
 
@@ -115,3 +132,33 @@ def _wait_for(port: int, seconds: float = 20) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"nothing listens on port {port}")
+
+
+def test_mcp_over_http_is_rate_limited_per_client(tmp_path: Path):
+    env = cli_env(DAILYPAPERS_HOME=str(tmp_path / "home"), DAILYPAPERS_API_RATE="8/d")
+    subprocess.run([*CLI, "migrate"], env=env, check=True, capture_output=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    http = subprocess.Popen([*CLI, "mcp", "--http", "--port", str(port)], env=env)
+
+    async def calls() -> tuple[int, str]:
+        """How many calls one session got answered before its refusal, and the refusal."""
+        answered = 0
+        async with Client(url) as client:
+            for _ in range(8):  # each request counts, the session's own ones too
+                try:
+                    await client.call_tool("daily_papers", {})
+                except MCPError as exc:
+                    return answered, str(exc)
+                answered += 1
+        return answered, ""
+
+    try:
+        _wait_for(port)
+        answered, refusal = anyio.run(calls)
+        assert 0 < answered < 8 and "Too many requests" in refusal
+        again = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert again.status_code == 429 and int(again.headers["Retry-After"]) >= 1
+    finally:
+        http.terminate()
+        http.wait(timeout=10)

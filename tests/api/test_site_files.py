@@ -49,6 +49,15 @@ def test_sitemap_lists_every_paper_and_featured_day(site, client, settings):
     ]
 
 
+def test_sitemap_pages_are_rate_limited_per_address(client, limits_clock):
+    pages = ["/sitemap.xml", "/sitemap-papers.xml", "/sitemap-days.xml", "/sitemap-papers.xml?p=1"]
+    codes = [client.get(pages[i % len(pages)]).status_code for i in range(11)]
+    assert codes == [200] * 10 + [429]  # 10 a minute, the index and the sections together
+    assert "Slow down a little" in client.get("/sitemap-days.xml").content.decode()
+    other = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.0.0.2")
+    assert other.get("/sitemap-papers.xml").status_code == 200
+
+
 def test_robots_names_the_sitemap_and_keeps_crawlers_off_accounts(client, settings):
     settings.DAILYPAPERS_SITE_URL = "https://papers.example.org"
     text = client.get("/robots.txt").content.decode()

@@ -210,7 +210,9 @@ def test_profile_lists_submissions_and_upvotes(client):
     assert client.get("/members/nobody").status_code == 404
 
 
-def test_too_many_log_in_attempts_get_a_readable_429(client):
+def test_too_many_log_in_attempts_get_a_readable_429(client, limits_clock):
+    # The limits' windows stopped: on the wall clock, a stall or a step of the clock between
+    # the 11th try and the last ended both counters' windows, and the right password got in.
     member("ada", email="ada@example.org")
     for _ in range(20):
         client.post("/accounts/login", {"username": "ada@example.org", "password": "guess"})

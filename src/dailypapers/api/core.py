@@ -10,17 +10,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.core.paginator import EmptyPage, Paginator
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
+
+from dailypapers.community.limits import Budget
 
 from . import tokens
 from .schemas import Error
@@ -36,25 +39,29 @@ PERIOD = r"^\d{4}-(\d{2}|\d{2}-\d{2}|W\d{2})$"
 
 
 class Limit(SimpleRateThrottle):
-    """Requests per client and window: per token holder when the request has one, else per
-    address. Counted as the site's forms are (django-ratelimit's fixed windows, in the atomic
-    ``ratelimit`` cache), so that parallel requests lose no count and many clients push none
-    out. The rate is read per request (``rate_setting``), so an operator's setting and the
-    site-wide switch (``DAILYPAPERS_RATELIMIT``) apply.
+    """A ``Budget`` of requests per client and window: per token holder when the request has
+    one, else per address. Counted as the site's forms are (django-ratelimit, in the atomic
+    ``ratelimit`` cache), so that parallel requests lose no count, many clients push none
+    out, a member's action spends the same budget as its form (``community.limits``), and an
+    address is the one the site's limits count (the ``ip`` key: behind trusted proxies the one
+    they saw, and an IPv6 client's /64, any address of which it may send from).
 
     One instance serves every request of its operation, on every thread: what a request
     works with stays in locals, and ``wait()`` reads this thread's answer."""
 
-    def __init__(self, scope: str, rate: str | None = None, rate_setting: str = "") -> None:
-        self.scope, self.fixed_rate, self.rate_setting = scope, rate, rate_setting
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
         self._waits = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
+        user = getattr(request, "auth", None)
         usage = get_usage(
             request,
-            group=f"api-{self.scope}",
-            key=lambda _group, request: self.get_cache_key(request),
-            rate=self.fixed_rate or getattr(settings, self.rate_setting),
+            group=self.budget.group,
+            # The value of django-ratelimit's ``user`` key, which the forms count under.
+            key=(lambda _group, _request: str(user.pk)) if isinstance(user, User) else "ip",
+            rate=self.budget.rate,
+            method=self.budget.method,
             increment=True,
         )
         if usage is None or not usage["should_limit"]:  # None: limits are off
@@ -65,10 +72,11 @@ class Limit(SimpleRateThrottle):
     def wait(self) -> float | None:
         return getattr(self._waits, "seconds", None)
 
-    def get_cache_key(self, request: HttpRequest) -> str:
-        user = getattr(request, "auth", None)
-        ident = f"member-{user.pk}" if isinstance(user, User) else self.get_ident(request)
-        return f"api-limit-{self.scope}-{ident}"
+
+def api_rate(group: str, request: HttpRequest) -> str:
+    """The rate of reads per client (a django-ratelimit rate), read per request so that an
+    operator's setting applies."""
+    return settings.DAILYPAPERS_API_RATE
 
 
 class Bearer(HttpBearer):
@@ -98,7 +106,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/v1/docs",
     openapi_url="/v1/openapi.json",
-    throttle=[Limit("read", rate_setting="DAILYPAPERS_API_RATE")],
+    throttle=[Limit(Budget("api-read", api_rate, method=ALL))],
 )
 
 
@@ -120,6 +128,12 @@ def _unstorable(request: HttpRequest, exc: DataError) -> HttpResponse:
     # Input the database cannot hold or compare (PostgreSQL refuses NUL in text): the
     # request's fault, not the server's. Inputs are checked before; this is the backstop.
     return _error(request, "The request holds characters or values the database refuses.", 400)
+
+
+@api.exception_handler(BadRequest)
+def _bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+    # Says what is wrong: a search over its length (search.QueryTooLong), say.
+    return _error(request, str(exc) or "The request could not be understood.", 400)
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -6,25 +6,35 @@ paper search: four read-only tools over the same selectors as the pages and the 
 when ``DAILYPAPERS_MCP_PORT`` is set). A port of its own, not the site's address, because the
 site is a WSGI app on gunicorn's threads, where each long-lived MCP stream would hold a thread
 that page views need; the MCP server is asynchronous (Starlette) and costs the site nothing.
+Over HTTP each request counts against the API's rate per client address (``http_app``).
 """
 
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
+import anyio
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import Http404
+from django_ratelimit import ALL
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dailypapers.community.limits import Budget
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
 from dailypapers.search import selectors as search
+from dailypapers.search.query import QueryTooLong
 
 from . import shapes
+from .core import Limit, api_rate
 
 server = MCPServer(
     name="dailypapers",
@@ -38,10 +48,10 @@ _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _T = TypeVar("_T")
 
 
-def _tool(fn: Callable[..., _T]) -> Callable[..., _T]:
-    """A read-only tool. Tools run on the SDK's pool of worker threads: each call closes its
-    thread's database connections when done, so that idle threads hold none (a call is an
-    assistant's step; a new connection costs it nothing it would notice)."""
+def _closing(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """``fn``, for a worker thread (the SDK's pool for tools, anyio's for limits): each call
+    closes its thread's database connections when done, so that idle threads hold none (a call
+    is an assistant's step; a new connection costs it nothing it would notice)."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> _T:
@@ -50,6 +60,12 @@ def _tool(fn: Callable[..., _T]) -> Callable[..., _T]:
         finally:
             connections.close_all()
 
+    return run
+
+
+def _tool(fn: Callable[..., _T]) -> Callable[..., _T]:
+    """A read-only tool."""
+    run = _closing(fn)
     server.tool(annotations=_READ_ONLY)(run)
     return run
 
@@ -72,7 +88,11 @@ def search_papers(
     -excluded, author:"Name", cat:cs.LG, after:2024-01, before:2025; an arXiv id finds that
     paper. Returns up to `limit` (1-50) papers, best first."""
     limit = max(1, min(limit, 50))
-    return [_brief(i) for i in shapes.items(search.search(query, sort).papers(0, limit))]
+    try:
+        results = search.search(query, sort)
+    except QueryTooLong as exc:  # says how long a query may be
+        raise ToolError(str(exc)) from None
+    return [_brief(i) for i in shapes.items(results.papers(0, limit))]
 
 
 @_tool
@@ -115,3 +135,38 @@ def _item(paper_id: str) -> shapes.Item:
         return shapes.item_for(paper_id)
     except Http404 as exc:  # the reason, for the assistant
         raise ToolError(str(exc)) from None
+
+
+# Every HTTP request, tool call or not, like a read of the API (an assistant's session makes a
+# few besides its calls), in a budget of its own.
+_LIMIT = Limit(Budget("mcp", api_rate, method=ALL))
+
+
+def http_app(host: str) -> ASGIApp:
+    """The streamable-HTTP app (at ``/mcp``), each request counted per client address as the
+    API counts them (``counters.client_ip``, an IPv6 /64 as one client). Past the rate: a 429
+    with Retry-After, its body a JSON-RPC error that MCP clients show as it is."""
+    app = server.streamable_http_app(host=host)
+
+    async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        wait = await anyio.to_thread.run_sync(_wait, scope) if scope["type"] == "http" else None
+        await (app if wait is None else _too_many(wait))(scope, receive, send)
+
+    return limited
+
+
+@_closing
+def _wait(scope: Scope) -> int | None:
+    """Count the request; the seconds its client must wait, or None while under the rate."""
+    if _LIMIT.allow_request(ASGIRequest(scope, io.BytesIO())):
+        return None
+    return round(_LIMIT.wait() or 1)
+
+
+def _too_many(wait: int) -> JSONResponse:
+    message = f"Too many requests: slow down and retry in {wait} seconds."
+    return JSONResponse(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32000, "message": message}},
+        status_code=429,
+        headers={"Retry-After": str(wait)},
+    )

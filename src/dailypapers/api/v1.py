@@ -16,6 +16,7 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
+from dailypapers.community import limits
 from dailypapers.community import selectors as community
 from dailypapers.community import services as community_services
 from dailypapers.community.models import Comment as CommentRow
@@ -27,7 +28,7 @@ from dailypapers.papers import selectors as papers
 from dailypapers.papers.categories import NAMES
 from dailypapers.recommend import selectors as recommend
 from dailypapers.search import selectors as search
-from dailypapers.search.views import MAX_QUERY
+from dailypapers.search.query import MAX_QUERY
 
 from . import cursors, shapes
 from .core import (
@@ -170,7 +171,9 @@ def trending(request: HttpRequest, page: int = Page, limit: int = PageLimit):
 @router.get("/search", response={200: SearchPage, **READ_ERRORS})
 def search_papers(
     request: HttpRequest,
-    q: str = Query(..., min_length=1, max_length=MAX_QUERY, description="See /search/help."),
+    q: str = Query(
+        ..., min_length=1, description=f"At most {MAX_QUERY} characters. See /search/help."
+    ),
     sort: Literal["relevance", "date", "votes"] = "relevance",
     page: int = Page,
     limit: int = PageLimit,
@@ -248,12 +251,12 @@ def for_you(
     return [{"paper": shapes.paper(found[p.paper.pk]), "reason": p.why} for p in chosen]
 
 
-# The same limits as the site's forms (community.views), per member.
+# The same budgets as the site's forms (community.limits): one per member and action.
 @router.post(
     "/submissions",
     auth=members,
     response={201: Paper, 202: SubmissionOut, **WRITE_ERRORS},
-    throttle=[Limit("submit", "20/h")],
+    throttle=[Limit(limits.SUBMIT)],
 )
 def submit(request: HttpRequest, body: SubmitIn):
     """Feature a paper today, by arXiv id or link, under the site's rules: recent papers only,
@@ -284,7 +287,7 @@ def _vote_route(method: Callable[..., Any]) -> Any:
         "/papers/{path:paper_id}/vote",
         auth=members,
         response={200: VoteOut, **WRITE_ERRORS},
-        throttle=[Limit("vote", "120/m")],
+        throttle=[Limit(limits.VOTE)],
     )
 
 
@@ -311,7 +314,7 @@ def _vote(request: HttpRequest, paper_id: str, up: bool) -> dict:
     "/papers/{path:paper_id}/comments",
     auth=members,
     response={201: Comment, **WRITE_ERRORS},
-    throttle=[Limit("comment", "10/m")],
+    throttle=[Limit(limits.COMMENT)],
 )
 def comment(request: HttpRequest, paper_id: str, body: CommentIn):
     """Comment on a paper (Markdown), or reply to one of its comments."""

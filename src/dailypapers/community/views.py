@@ -1,23 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers.counters import POSTED_EMAIL
+from dailypapers.counters import POSTED_EMAIL, POSTED_USERNAME
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.views import MemberRequest, error_page
 
-from . import selectors, services
+from . import limits, selectors, services, signals
 from .decorators import next_url, participant_required
 from .forms import CommentForm, EmailChangeForm, LoginForm, SignUpForm, SubmitForm
 from .models import Comment, Submission
@@ -35,8 +39,15 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     return render(request, "community/signup.html", {"form": form})
 
 
-@method_decorator(ratelimit(key="ip", rate="20/h", method="POST"), name="dispatch")
-@method_decorator(ratelimit(key=POSTED_EMAIL, rate="10/h", method="POST"), name="dispatch")
+def limit_log_ins(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The log-in's limits, on the site's form and the admin's alike, in one budget: 20 tries
+    an hour per client address, and 10 per account however many addresses try it."""
+    per_account = ratelimit(group="log-in", key=POSTED_USERNAME, rate="10/h", method="POST")
+    per_address = ratelimit(group="log-in", key="ip", rate="20/h", method="POST")
+    return per_address(per_account(view))
+
+
+@method_decorator(limit_log_ins, name="dispatch")
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "community/login.html"
@@ -53,6 +64,27 @@ class PasswordResetView(auth_views.PasswordResetView):
     @property
     def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
         return {"site": settings.DAILYPAPERS_SITE_URL}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "community/password_reset_confirm.html"
+
+    def form_valid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_valid(form)
+        reason = "Your password was reset."
+        signals.credentials_changed.send(sender=type(form.user), user=form.user, reason=reason)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "community/password_change.html"
+    success_url = reverse_lazy("account")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        reason = "Your password was changed."
+        signals.credentials_changed.send(sender=type(form.user), user=form.user, reason=reason)
+        return response
 
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -99,7 +131,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @participant_required
-@ratelimit(key="user", rate="20/h", method="POST")
+@limits.SUBMIT.view
 def submit(request: MemberRequest) -> HttpResponse:
     form = SubmitForm(request.POST or None, initial={"paper": request.GET.get("id", "")})
     error = None
@@ -128,7 +160,7 @@ def submission(request: MemberRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @participant_required
-@ratelimit(key="user", rate="120/m", method="POST")
+@limits.VOTE.view
 def vote(request: MemberRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(papers.visible(), pk=pk)  # not a hidden one
     services.set_vote(request.user, paper, up=request.POST.get("action") != "remove")
@@ -144,7 +176,7 @@ def vote(request: MemberRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @participant_required
-@ratelimit(key="user", rate="10/m", method="POST")
+@limits.COMMENT.view
 def comment(request: MemberRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(papers.visible(), pk=pk)  # not a hidden one
     form = CommentForm(request.POST)

@@ -20,8 +20,24 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.core.exceptions import BadRequest
+
 from dailypapers.papers import categories
 from dailypapers.papers.arxiv_id import InvalidArxivId, parse
+
+# The longest query searched, in characters. Far above what people type or paste (the longest
+# SciFact claim has 249, the benchmarks' half-remembered descriptions 40 words), and a bound
+# on the work one query costs: a 140 KB one took 26 s.
+MAX_QUERY = 500
+
+
+class QueryTooLong(BadRequest):
+    """A query over ``MAX_QUERY`` characters. A ``BadRequest``: a page that searches answers
+    it with a 400 that says so (``handler400``), and the API and MCP with their own errors."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"A search takes at most {MAX_QUERY} characters; this one has {length}.")
+
 
 # A token: optional "-", optional "name:", then a "quoted phrase" (closing quote optional) or
 # a run of non-space characters.

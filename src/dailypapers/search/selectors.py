@@ -40,7 +40,7 @@ from dailypapers.papers.models import Paper
 from . import embedding, lexical, vectors
 from .encoder import ModelUnavailable
 from .models import IndexChange
-from .query import Query, parse_query, words
+from .query import MAX_QUERY, Query, QueryTooLong, parse_query, words
 
 SORTS = ("relevance", "date", "votes")
 # Chosen by bench/fusion.py: the best worst-case margin over the better single list on
@@ -82,7 +82,10 @@ def search(
     text: str, sort: str = "relevance", semantic: bool = True, keyword: bool = True
 ) -> Results:
     """Search visible papers for ``text`` (see ``query`` for the language); ``semantic`` and
-    ``keyword`` turn either list off (benchmarks measure each alone)."""
+    ``keyword`` turn either list off (benchmarks measure each alone). Raises ``QueryTooLong``
+    past ``MAX_QUERY`` characters."""
+    if len(text) > MAX_QUERY:
+        raise QueryTooLong(len(text))
     q = parse_query(text)
     res = Results(query=q, sort=sort if sort in SORTS else "relevance")
     if q.arxiv_id:

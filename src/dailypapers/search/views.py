@@ -7,12 +7,10 @@ from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
-from dailypapers.views import error_page
 
 from . import selectors
 
 PAGE_SIZE = 20
-MAX_QUERY = 500
 FILTERS = ("author", "cat", "after", "before")
 
 
@@ -31,10 +29,6 @@ def query_text(request: HttpRequest) -> str:
 @ratelimit(key="user_or_ip", rate="60/m", method=ratelimit.ALL)
 def search(request: HttpRequest) -> HttpResponse:
     text = query_text(request)
-    if len(text) > MAX_QUERY:
-        return error_page(
-            request, 400, "Query too long", f"Keep a search under {MAX_QUERY} characters."
-        )
     sort = request.GET.get("sort", "relevance")
     results = selectors.search(text, sort) if text else None
     page = Paginator(results.ids if results else [], PAGE_SIZE).get_page(request.GET.get("page"))

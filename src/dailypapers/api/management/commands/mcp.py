@@ -23,10 +23,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, http: bool, host: str, port: int, **options) -> None:
-        from dailypapers.api.mcp_server import server
+        from dailypapers.api.mcp_server import http_app, server
 
         if http:
+            import uvicorn
+
             self.stderr.write(f"MCP (streamable HTTP) on http://{host}:{port}/mcp")
-            server.run("streamable-http", host=host, port=port)
+            # Without uvicorn's own reading of X-Forwarded-For: the rate limit finds the
+            # client as the site does (DAILYPAPERS_TRUSTED_PROXIES), not from a header any
+            # local process may send.
+            uvicorn.run(http_app(host), host=host, port=port, proxy_headers=False)
         else:
             server.run("stdio")
