@@ -3,13 +3,19 @@ the site's rules; errors as JSON; conditional GET, CORS and rate limits."""
 
 from __future__ import annotations
 
+import re
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.http import HttpResponse
 from django.test import Client
 
 from dailypapers.api import tokens
-from dailypapers.community.models import Comment, Vote
+from dailypapers.community import services as community
+from dailypapers.community.models import Comment, Member, Vote
 from dailypapers.feed.models import Featured
 from tests import factories
 from tests.api.conftest import MONDAY
@@ -88,8 +94,10 @@ def test_writes_need_a_token_of_a_verified_member(site, client):
     assert client.put("/api/v1/papers/1512.03385/vote").status_code == 401
     r = client.put("/api/v1/papers/1512.03385/vote", HTTP_AUTHORIZATION="Bearer dp_made-up")
     assert r.status_code == 401 and "token" in r.json()["error"]
-    unverified = factories.member("newcomer", verified=False)
-    r = client.put("/api/v1/papers/1512.03385/vote", **bearer(unverified))
+    unverified = factories.member("newcomer")
+    auth = bearer(unverified)  # made before tokens needed a verified address
+    Member.objects.filter(user=unverified).update(email_verified=False)
+    r = client.put("/api/v1/papers/1512.03385/vote", **auth)
     assert r.status_code == 403 and "Verify" in r.json()["error"]
     assert not Vote.objects.filter(user=unverified).exists()
 
@@ -203,10 +211,11 @@ def test_tokens_page_shows_a_new_token_once(site, client):
     assert "/accounts/tokens" in client.get("/accounts/settings").content.decode()
     refused = client.post("/accounts/tokens/new", {"name": "bad\x00name"}, follow=True)
     assert "NUL" in refused.content.decode() and not tokens.of(grace).exists()
-    r = client.post("/accounts/tokens/new", {"name": "reading list"}, follow=True)
+    r = client.post("/accounts/tokens/new", {"name": "reading list"})  # shown in the answer
     raw = r.context["made"]["token"]
+    assert r.status_code == 200 and raw.startswith("dp_") and raw in r.content.decode()
     assert "no-cache" in r["Cache-Control"] and "private" in r["Cache-Control"]
-    assert raw.startswith("dp_") and raw in r.content.decode()
+    assert raw not in str(dict(client.session))  # kept nowhere: not in the session either
     assert raw not in client.get("/accounts/tokens").content.decode()  # shown once
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
     pk = tokens.of(grace).get().pk
@@ -215,6 +224,79 @@ def test_tokens_page_shows_a_new_token_once(site, client):
     other = factories.member("mallory")
     tokens.create(other, "x")
     assert client.post(f"/accounts/tokens/{tokens.of(other).get().pk}/revoke").status_code == 404
+
+
+def test_a_token_needs_a_verified_address(client):
+    """Else whoever signs up with someone's address holds a token that acts for its owner
+    once they verify it."""
+    newcomer = factories.member("newcomer", verified=False)
+    client.force_login(newcomer)
+    page = client.get("/accounts/tokens").content.decode()
+    assert "Verify your email address" in page and 'name="name"' not in page
+    refused = client.post("/accounts/tokens/new", {"name": "script"}, follow=True)
+    assert "Verify your email address" in refused.content.decode()
+    assert not tokens.of(newcomer).exists()
+
+
+NEW_PASSWORD = {
+    "new_password1": "another-Passphrase-2025",
+    "new_password2": "another-Passphrase-2025",
+}
+
+
+def _open_link(client: Client) -> HttpResponse:
+    """Open the link of the last mail sent."""
+    link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
+    return client.get(urlsplit(link).path, follow=True)
+
+
+def _change_password(client: Client, user: User) -> None:
+    client.force_login(user)
+    client.post("/accounts/password/change", {"old_password": factories.PASSWORD, **NEW_PASSWORD})
+
+
+def _reset_password(client: Client, user: User) -> None:
+    client.post("/accounts/password/reset", {"email": user.email})
+    form = _open_link(client)
+    client.post(form.request["PATH_INFO"], NEW_PASSWORD)
+
+
+def _change_address(client: Client, user: User) -> None:
+    client.force_login(user)
+    moving = {"email": "grace@elsewhere.org", "password": factories.PASSWORD}
+    client.post("/accounts/settings", moving)
+    mail.outbox.pop()  # the note to the old address; the link went to the new one
+    _open_link(client)
+
+
+def _verify_address(client: Client, user: User) -> None:
+    community.send_verification(user)
+    _open_link(client)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_change_password, "Your password was changed."),
+        (_reset_password, "Your password was reset."),
+        (_change_address, "Your account's address changed to grace@elsewhere.org."),
+        # A token made before tokens needed a verified address, by whoever signed up with it.
+        (_verify_address, "Your address was verified."),
+    ],
+)
+def test_a_new_password_or_address_revokes_every_token_and_mails_why(client, change, reason):
+    grace = factories.member("grace")
+    auth = bearer(grace)
+    if change is _verify_address:
+        Member.objects.filter(user=grace).update(email_verified=False)
+    api = Client(HTTP_HOST="localhost")
+    assert api.get("/api/v1/me", **auth).status_code == 200
+    change(client, grace)
+    assert api.get("/api/v1/me", **auth).status_code == 401
+    grace.refresh_from_db()
+    told = mail.outbox[-1]
+    assert told.to == [grace.email] and "API tokens were revoked" in told.subject
+    assert reason in told.body and "test script (dp_" in told.body
 
 
 def test_conditional_get_answers_304_until_something_changes(site, client):
@@ -292,6 +374,20 @@ def test_reads_are_rate_limited_per_client(site, client, settings):
     assert int(r["Retry-After"]) >= 1
     other = Client(HTTP_HOST="localhost", REMOTE_ADDR="10.0.0.2")
     assert other.get("/api/v1/categories").status_code == 200
+
+
+def test_an_ipv6_client_is_limited_as_its_64_as_on_the_site(site, settings):
+    """An IPv6 client holds a /64 and may send from any address in it: the site's limits count
+    the /64 (django-ratelimit's ``ip`` key), and so does the API."""
+    settings.DAILYPAPERS_API_RATE = "3/d"  # a window that does not end during the test
+    rotating = [f"2001:db8:1:2:{i}::1" for i in range(4)]
+    codes = [
+        Client(HTTP_HOST="localhost", REMOTE_ADDR=a).get("/api/v1/categories").status_code
+        for a in rotating
+    ]
+    assert codes == [200, 200, 200, 429]
+    neighbour = Client(HTTP_HOST="localhost", REMOTE_ADDR="2001:db8:1:3::1")  # the next /64
+    assert neighbour.get("/api/v1/categories").status_code == 200
 
 
 def test_nul_characters_are_refused_not_a_database_error(site, client):

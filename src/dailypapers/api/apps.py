@@ -8,6 +8,10 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from corsheaders.signals import check_request_enabled
 
+        from dailypapers.community.signals import credentials_changed
+
         from .caching import reads_only
+        from .tokens import revoke_all
 
         check_request_enabled.connect(reads_only, dispatch_uid="api.cors_reads_only")
+        credentials_changed.connect(revoke_all, dispatch_uid="api.revoke_tokens")

@@ -1,4 +1,5 @@
-"""Personal API tokens: made, listed and revoked by their member, checked on each API write.
+"""Personal API tokens: made (with a verified address), listed and revoked by their member,
+all revoked when the account's password or address changes, checked on each API write.
 
 A token is 32 random bytes (``dp_`` + URL-safe base64); the database keeps its SHA-256, so a
 leaked table holds no usable token. A random token needs no slow hash: there is no dictionary
@@ -15,9 +16,16 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dailypapers.community import selectors as community
+from dailypapers.mail import send_templated
+
 from .models import ApiToken
 
 PREFIX = "dp_"
+VERIFY_FIRST = (
+    "Verify your email address before making a token: open the link we mailed you, or ask "
+    "for a new one in your account settings."
+)
 MAX_PER_MEMBER = 20
 # last_used_at is written at most this often per token, not on every request.
 _TOUCH_EVERY = dt.timedelta(minutes=5)
@@ -33,6 +41,10 @@ def _digest(raw: str) -> str:
 
 def create(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``: the row and the token itself, which is not stored."""
+    if not community.can_participate(user):
+        # Else whoever signs up with someone's address holds a token that acts for its owner
+        # once they verify the address.
+        raise TokenError(VERIFY_FIRST)
     name = name.strip()
     if not name:
         raise TokenError("Give the token a name, e.g. the script that will use it.")
@@ -56,6 +68,18 @@ def revoke(user: User, pk: int) -> bool:
     """Delete one of ``user``'s tokens; False when they have none with that id."""
     deleted, _ = ApiToken.objects.filter(user=user, pk=pk).delete()
     return bool(deleted)
+
+
+def revoke_all(sender: object, user: User, reason: str, **kwargs: object) -> None:
+    """Delete every token of ``user``, whose password or address changed (community's
+    ``credentials_changed``), and mail them which went and why: a token someone made with
+    the old password works no more, and the owner learns that it was there."""
+    revoked = list(of(user))
+    if not revoked:
+        return
+    of(user).delete()
+    context = {"user": user, "tokens": revoked, "reason": reason}
+    send_templated(user.email, "api/mail/tokens_revoked", context)
 
 
 def user_for(raw: str) -> User | None:

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from dailypapers.community import selectors as community
 from dailypapers.views import MemberRequest
 
 from . import markdown, shapes, tokens
@@ -61,15 +62,24 @@ def robots(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
-@never_cache  # it may show a new token
-@login_required
-def token_list(request: MemberRequest) -> HttpResponse:
-    """The member's tokens; a new one is shown once, right after it is made."""
-    made = request.session.pop("new_api_token", None)
-    context = {"tokens": tokens.of(request.user), "made": made, "most": tokens.MAX_PER_MEMBER}
+def _tokens_page(request: MemberRequest, made: dict[str, str] | None = None) -> HttpResponse:
+    """The member's tokens, and ``made``, a new one, shown once: in the answer that made it."""
+    context = {
+        "tokens": tokens.of(request.user),
+        "made": made,
+        "most": tokens.MAX_PER_MEMBER,
+        "verify_first": None if community.can_participate(request.user) else tokens.VERIFY_FIRST,
+    }
     return render(request, "api/tokens.html", context)
 
 
+@never_cache
+@login_required
+def token_list(request: MemberRequest) -> HttpResponse:
+    return _tokens_page(request)
+
+
+@never_cache  # it shows the new token, which is kept nowhere else (nor in the session)
 @login_required
 @require_POST
 def token_create(request: MemberRequest) -> HttpResponse:
@@ -77,9 +87,8 @@ def token_create(request: MemberRequest) -> HttpResponse:
         token, raw = tokens.create(request.user, request.POST.get("name", ""))
     except tokens.TokenError as exc:
         messages.error(request, str(exc))
-    else:
-        request.session["new_api_token"] = {"name": token.name, "token": raw}
-    return redirect("api_tokens")
+        return redirect("api_tokens")
+    return _tokens_page(request, made={"name": token.name, "token": raw})
 
 
 @login_required

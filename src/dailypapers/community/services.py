@@ -97,15 +97,22 @@ def verify_email(token: str) -> User:
             "This link was already used, or the account changed since it was sent "
             "(its address, password or verification). Log in to get a new one."
         )
+    member = member_for(user)
     if user.email.lower() != data["email"].lower():
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise CommunityError("That address now belongs to another account.")
         old, user.email = user.email, data["email"]
         user.save(update_fields=["email"])
         signals.email_changed.send(sender=User, user=user, old=old, new=user.email)
-    member = member_for(user)
+        changed = f"Your account's address changed to {user.email}."
+    else:
+        # Whatever was made before, the address unproven, may be the work of whoever signed
+        # up with it.
+        changed = "" if member.email_verified else "Your address was verified."
     member.email_verified = True
     member.save(update_fields=["email_verified"])
+    if changed:
+        signals.credentials_changed.send(sender=User, user=user, reason=changed)
     return user
 
 

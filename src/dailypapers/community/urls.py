@@ -35,9 +35,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password/reset/<uidb64>/<token>",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="community/password_reset_confirm.html"
-        ),
+        views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(
@@ -47,13 +45,7 @@ urlpatterns = [
         ),
         name="password_reset_complete",
     ),
-    path(
-        "accounts/password/change",
-        auth_views.PasswordChangeView.as_view(
-            template_name="community/password_change.html", success_url="/accounts/settings"
-        ),
-        name="password_change",
-    ),
+    path("accounts/password/change", views.PasswordChangeView.as_view(), name="password_change"),
     path("members/<str:username>", views.profile, name="profile"),
     path("submit", views.submit, name="submit"),
     path("submit/<int:pk>", views.submission, name="submission"),
