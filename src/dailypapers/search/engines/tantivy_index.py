@@ -1,5 +1,6 @@
 """The keyword index of the embedded default: tantivy (a Rust engine in the Lucene mould) under
-``$DAILYPAPERS_HOME/search/``, ranking every match by BM25 with block-max WAND.
+``$DAILYPAPERS_HOME/search/``: its schema, its files and their writing (``tantivy_search``
+queries it).
 
 The database is the source of truth; the index is derived from it:
 
@@ -13,14 +14,13 @@ tantivy reloads on a writer's commit, and a new generation is noticed on the nex
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +29,11 @@ from typing import Any
 import tantivy
 from django.conf import settings
 from django.db import connection
-from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import Filter, Query, TextAnalyzerBuilder, Tokenizer
 
 from dailypapers.papers.models import Paper
 
-from .models import IndexChange
+from ..models import IndexChange
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _first_generation() -> str:
                     f"SELECT id FROM {Paper._meta.db_table}"
                 )
             _publish(name)
-    from .tasks import index_papers
+    from ..tasks import index_papers
 
     index_papers.enqueue()
     return name
@@ -283,145 +283,3 @@ def rebuild() -> int:
         writer.wait_merging_threads()
     _publish(name)
     return count
-
-
-# --- queries -----------------------------------------------------------------------------------
-
-
-def word_clause(word: str) -> Query | None:
-    """One query word: BM25 of its terms in the paper's text."""
-    return _any(Query.term_query(SCHEMA, "text", t) for t in analyze("dp_english", word))
-
-
-def phrase_clause(
-    words: list[str], field: str = "text", analyzer: str = "dp_english"
-) -> Query | None:
-    """Words in a row in the paper's text (or in another field, under its analyzer)."""
-    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze(analyzer, w)]
-    if len(terms) > 1:
-        return Query.phrase_query(SCHEMA, field, terms)
-    return Query.term_query(SCHEMA, field, terms[0]) if terms else None
-
-
-def _any(clauses: Iterable[Query]) -> Query | None:
-    clauses = list(clauses)
-    if not clauses:
-        return None
-    if len(clauses) == 1:
-        return clauses[0]
-    return Query.boolean_query([(Occur.Should, c) for c in clauses])
-
-
-def _filter(query: Query) -> Query:
-    """A condition that must hold but adds nothing to the score."""
-    return Query.const_score_query(query, 0.0)
-
-
-def _epoch(day: dt.date) -> int:
-    return int(dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).timestamp())
-
-
-@dataclass
-class Conditions:
-    """A query's filters as tantivy clauses: ``must`` hold, ``must_not`` must not."""
-
-    must: list[Query]
-    must_not: list[Query]
-
-
-def conditions(
-    authors: list[list[str]],
-    categories: list[str],
-    after: dt.date | None,
-    before: dt.date | None,
-    exclude: list[list[str]],
-) -> Conditions:
-    must = []
-    for author in authors:  # every word of the name, anywhere in the author list
-        terms = [t for w in author for t in analyze("dp_names", w)]
-        must += [_filter(Query.term_query(SCHEMA, "authors", t)) for t in terms]
-    if categories:
-        wanted = [c.lower() for c in categories]
-        must.append(_filter(Query.term_set_query(SCHEMA, "categories", wanted)))
-    if after or before:
-        low = _epoch(after) if after else None
-        high = _epoch(before) if before else None
-        must.append(
-            _filter(
-                Query.range_query(
-                    SCHEMA,
-                    "published",
-                    tantivy.FieldType.Integer,
-                    low,
-                    high,
-                    include_upper=high is None,
-                )
-            )
-        )
-    must_not = [q for words in exclude if (q := phrase_clause(words)) is not None]
-    return Conditions(must, must_not)
-
-
-def any_of(authors: list[list[str]], categories: list[str]) -> Conditions:
-    """One condition: any of ``authors`` (a name's words in a row in the author list) or any
-    of ``categories``; nothing to match (neither given) is no condition."""
-    options = [c for name in authors if (c := phrase_clause(name, "authors", "dp_names"))]
-    if categories:
-        wanted = [c.lower() for c in categories]
-        options.append(Query.term_set_query(SCHEMA, "categories", wanted))
-    either = _any(options)
-    return Conditions([] if either is None else [_filter(either)], [])
-
-
-def run(
-    text: list[Query],
-    where: Conditions,
-    limit: int,
-    all_text: bool = False,
-    newest_first: bool = False,
-    among: list[int] | None = None,
-    also: Sequence[Query] = (),
-) -> list[tuple[int, float]]:
-    """``(paper id, score)`` of the best ``limit`` matches of the ``text`` clauses (any of
-    them, ranked by BM25; every one with ``all_text``) under ``where``; newest first with
-    ``newest_first``; only papers in ``among`` when given. ``also`` adds to a match's score
-    without making a paper match."""
-    if all_text:
-        clauses = [(Occur.Must, q) for q in text]
-    else:  # at least one of them: beside the filters' Must, a bare Should would be optional
-        clauses = [(Occur.Must, q)] if (q := _any(text)) is not None else []
-    if clauses:
-        clauses += [(Occur.Should, q) for q in also]
-    clauses += [(Occur.Must, q) for q in where.must]
-    clauses += [(Occur.MustNot, q) for q in where.must_not]
-    if among is not None:
-        clauses.append((Occur.Must, _filter(Query.term_set_query(SCHEMA, "id", among))))
-    if not any(o != Occur.MustNot for o, _ in clauses):
-        clauses.append((Occur.Must, Query.all_query()))
-    searcher = current().searcher()
-    query = Query.boolean_query(clauses)
-    if newest_first:
-        found = searcher.search(query, limit, count=False, order_by_field="published")
-    else:
-        found = searcher.search(query, limit, count=False)
-    return [
-        (pk, float(score or 0))
-        for pk, (score, _) in zip(_ids(searcher, found), found.hits, strict=True)
-    ]
-
-
-def _ids(searcher: tantivy.Searcher, found: tantivy.SearchResult) -> list[int]:
-    return [int(pk or 0) for pk in searcher.fast_field_values("id", [a for _, a in found.hits])]
-
-
-def title_phrase(words: list[str], limit: int) -> list[int]:
-    """Papers whose title has ``words`` in a row: candidates for an exact-title match."""
-    terms: list[str | tuple[int, str]] = [t for w in words for t in analyze("dp_english", w)]
-    if not terms:
-        return []
-    if len(terms) > 1:
-        query = Query.phrase_query(SCHEMA, "title", terms)
-    else:
-        query = Query.term_query(SCHEMA, "title", terms[0])
-    searcher = current().searcher()
-    return _ids(searcher, searcher.search(query, limit, count=False))

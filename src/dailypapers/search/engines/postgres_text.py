@@ -30,14 +30,15 @@ syntax.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, transaction
 
 from dailypapers.papers.models import Paper
 
-from .query import STOP_WORDS, Query
+from ..query import STOP_WORDS, Query
+from .interfaces import KeywordEngine
 
 PAPER = connection.ops.quote_name(Paper._meta.db_table)
 BY_DATE = "p.published DESC NULLS LAST, p.id DESC"
@@ -201,6 +202,8 @@ def newest(q: Query, words: list[str], limit: int) -> list[int]:
 
 
 def filtered(q: Query, ids: Sequence[int] | None, limit: int | None = None) -> list[int]:
+    """Visible papers passing q's filters (only ``ids``, when given), the first ``limit`` by
+    date when given."""
     extra, extra_params = text_filters(q)
     where, params = plain_filters(q)
     if ids is not None:
@@ -249,7 +252,7 @@ def exact_title(words: list[str]) -> list[int]:
 
 def sync(ids: Sequence[int]) -> None:
     """Re-index these papers: their old postings out, the visible ones' new postings in, and
-    the document frequencies following."""
+    the document frequencies following. One process at a time: see ``PostgresText.update``."""
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(0, len(ids), CHUNK):
             chunk = list(ids[start : start + CHUNK])
@@ -315,3 +318,43 @@ def _add(cursor: Any, where: str, params: list[Any]) -> None:
         "(SELECT term_id, count(*) AS n FROM added GROUP BY term_id) a WHERE t.id = a.term_id",
         [K1 + 1, K1, B, B, mean_length, *stops, *params],
     )
+
+
+class PostgresText(KeywordEngine):
+    """The keyword engine on PostgreSQL: this module's functions."""
+
+    def ranked(
+        self, q: Query, words: list[str], limit: int, also: Sequence[str] = ()
+    ) -> list[tuple[int, float]]:
+        return ranked(q, words, limit, also)
+
+    def newest(self, q: Query, words: list[str], limit: int) -> list[int]:
+        return newest(q, words, limit)
+
+    def filtered(self, q: Query, limit: int, ordered: bool = True) -> list[int]:
+        return filtered(q, None, limit)  # newest first either way: the dates' index serves it
+
+    def matching(self, q: Query, ids: Sequence[int]) -> set[int]:
+        return set(filtered(q, ids))
+
+    def title_candidates(self, words: list[str]) -> list[int]:
+        return exact_title(words)
+
+    def newest_of_any(
+        self, authors: list[list[str]], categories: list[str], limit: int
+    ) -> list[int]:
+        return newest_of_any(authors, categories, limit)
+
+    def open(self) -> None:
+        pass  # tables, made by the migrations
+
+    def update(self, ids: list[int], then: Callable[[], object]) -> bool:
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # one sync at a time: postings stay single
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('search.sync'))")
+            sync(ids)
+            then()
+        return True
+
+    def rebuild(self) -> int:
+        return rebuild()
