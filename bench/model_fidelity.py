@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 import scifact  # noqa: E402
 
-from dailypapers.search import build_model  # noqa: E402
 from dailypapers.search.encoder import Encoder, paper_text  # noqa: E402
+from dailypapers.search.setup import build_model  # noqa: E402
 
 VENV = REPO / ".venv-reference"
 # torch first, alone and pinned: any other spec makes pip fetch a multi-GB CUDA build.
@@ -105,9 +105,9 @@ def write_reference(threads: int, path: Path = build_model.REFERENCE_FILE) -> di
     vectors, made = pytorch_vectors(texts, threads)
     note = (
         "Vectors of all-MiniLM-L6-v2 made once by the PyTorch model (sentence-transformers "
-        "encode, normalize_embeddings=True) for dailypapers.search.build_model.SAMPLES, rounded "
-        "to 4 decimals. Every build checks its float ONNX graph (cosine >= 0.999 each) and its "
-        "int8 model (mean >= 0.98) against them. Regenerate: "
+        "encode, normalize_embeddings=True) for dailypapers.search.setup.build_model.SAMPLES, "
+        "rounded to 4 decimals. Every build checks its float ONNX graph (cosine >= 0.999 each) "
+        "and its int8 model (mean >= 0.98) against them. Regenerate: "
         "python bench/model_fidelity.py --write-reference"
     )
     made_with = {

@@ -1,5 +1,5 @@
-"""The SQLite vector index (search/vectors.py) at the size of the shared corpus: HNSW (usearch)
-against the exact NumPy scan, in the same run, through the functions search uses.
+"""The SQLite vector index (search/engines/vector_files/) at the size of the shared corpus: HNSW
+(usearch) against the exact NumPy scan, in the same run, through the functions search uses.
 
 Usage: python bench/vector_index.py [--size N] [--real N] [--queries N] [--cache FILE]
                                     [--sweep]
@@ -210,9 +210,9 @@ def store(matrix: np.ndarray) -> list[int]:
 
 
 def full_build() -> dict[str, float]:
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import publisher, reader
 
-    build = vectors._build_index
+    build = publisher._build_index
     seconds: list[float] = []
 
     def timed(directory: Path) -> None:
@@ -220,18 +220,18 @@ def full_build() -> dict[str, float]:
         build(directory)
         seconds.append(time.perf_counter() - start)
 
-    vectors._build_index = timed
+    publisher._build_index = timed
     try:
         start = time.perf_counter()
-        vectors.publish(MODEL)
+        publisher.publish(MODEL)
         total = time.perf_counter() - start
     finally:
-        vectors._build_index = build
-    current = vectors._current()
+        publisher._build_index = build
+    current = reader.current()
     assert current.base_dir is not None and current.index is not None
     size = {f.name: f.stat().st_size for f in current.base_dir.iterdir()}
     start = time.perf_counter()
-    vectors.Generation(current.directory)
+    reader.Generation(current.directory)
     open_ms = (time.perf_counter() - start) * 1000
     log(f"publish (read + write + graph): {total:.1f} s, graph {seconds[0]:.1f} s; {size}")
     return {
@@ -268,9 +268,9 @@ def recall(found: list[list[int]], truth: list[list[int]], k: int) -> float:
 
 def exact_twin(generation):
     """The same mapped generation without its graph: ``nearest`` then scans exactly."""
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import reader
 
-    twin = vectors.Generation(generation.directory)
+    twin = reader.Generation(generation.directory)
     twin.index = None
     return twin
 
@@ -282,9 +282,9 @@ def ids_of(generation, k: int, among=None):
 def queries_vs_exact(queries: np.ndarray) -> dict[str, object]:
     from usearch.index import Index
 
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import reader
 
-    current = vectors._current()
+    current = reader.current()
     exact = exact_twin(current)
     out: dict[str, object] = {}
     for k in (10, 100):
@@ -316,7 +316,7 @@ def queries_vs_exact(queries: np.ndarray) -> dict[str, object]:
     # what the graph's own int8 order gives for top 10 without the re-scoring.
     path = str(current.base_dir / "hnsw.usearch")
     truth = [ids_of(exact, 100)(q) for q in queries]
-    twin = vectors.Generation(current.directory)
+    twin = reader.Generation(current.directory)
     ef_table = {}
     for ef in (16, 32, 64, 128, 256):
         twin.index = Index.restore(path, view=True, expansion_search=ef)
@@ -338,9 +338,9 @@ def queries_vs_exact(queries: np.ndarray) -> dict[str, object]:
 
 def filtered(queries: np.ndarray, ids: list[int], rng: np.random.Generator) -> dict[str, object]:
     """``among`` at several sizes: latency and recall@10 against the exact filtered answer."""
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import reader
 
-    current = vectors._current()
+    current = reader.current()
     exact = exact_twin(current)
     out: dict[str, object] = {}
     for size in (20, 1_000, 10_000, 50_000, len(ids) // 2):
@@ -367,7 +367,7 @@ def filtered(queries: np.ndarray, ids: list[int], rng: np.random.Generator) -> d
     per_gathered = statistics.median(
         statistics.median(
             timed_runs(
-                lambda q, rows=rows: vectors._exact(current.vectors, q, 100, rows), queries[:100]
+                lambda q, rows=rows: reader._exact(current.vectors, q, 100, rows), queries[:100]
             )[1]
         )
         / len(rows)
@@ -378,7 +378,7 @@ def filtered(queries: np.ndarray, ids: list[int], rng: np.random.Generator) -> d
         )
     )
     per_scanned = statistics.median(
-        timed_runs(lambda q: vectors._exact(current.vectors, q, 100), queries[:100])[1]
+        timed_runs(lambda q: reader._exact(current.vectors, q, 100), queries[:100])[1]
     ) / len(current.ids)
     out["hnsw_us_per_candidate"] = round(per_candidate * 1e6, 2)
     out["hnsw_candidate_over_gathered_row"] = round(per_candidate / per_gathered, 1)
@@ -392,7 +392,7 @@ def filtered(queries: np.ndarray, ids: list[int], rng: np.random.Generator) -> d
 
 def small_corpora(corpus: np.ndarray, queries: np.ndarray) -> dict[str, object]:
     """``nearest`` (limit 100) with and without a graph on the first N vectors."""
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import publisher, reader
 
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -405,16 +405,16 @@ def small_corpora(corpus: np.ndarray, queries: np.ndarray) -> dict[str, object]:
             np.save(gen / "ids.npy", np.zeros(0, dtype=np.int64))
             np.save(gen / "vectors.npy", np.zeros((0, corpus.shape[1]), dtype=np.float32))
             np.save(gen / "dead.npy", np.zeros(n, dtype=bool))
-            vectors._build_index(base)
-            vectors._write_meta(gen, MODEL, base.name, True)
-            graph = vectors.Generation(gen)
+            publisher._build_index(base)
+            publisher._write_meta(gen, MODEL, base.name, True)
+            graph = reader.Generation(gen)
             truth, exact_t = timed_runs(ids_of(exact_twin(graph), 100), queries[:200])
-            costs = vectors.GATHER_COST, vectors.SCAN_COST
-            vectors.GATHER_COST = vectors.SCAN_COST = 1e-9  # the graph, though it costs more
+            costs = reader.GATHER_COST, reader.SCAN_COST
+            reader.GATHER_COST = reader.SCAN_COST = 1e-9  # the graph, though it costs more
             try:
                 found, hnsw_t = timed_runs(ids_of(graph, 100), queries[:200])
             finally:
-                vectors.GATHER_COST, vectors.SCAN_COST = costs
+                reader.GATHER_COST, reader.SCAN_COST = costs
             out[f"n_{n}"] = {
                 "exact_p50_ms": percentiles(exact_t)[0],
                 "hnsw_p50_ms": percentiles(hnsw_t)[0],
@@ -425,31 +425,31 @@ def small_corpora(corpus: np.ndarray, queries: np.ndarray) -> dict[str, object]:
 
 
 def append_and_merge(real: np.ndarray, queries: np.ndarray, rng) -> dict[str, float]:
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import publisher, reader
 
-    before = vectors._current()
+    before = reader.current()
     new = synthetic(real, 1_000, rng)
     added = store(new)
     start = time.perf_counter()
-    vectors.publish(MODEL)
+    publisher.publish(MODEL)
     append_s = time.perf_counter() - start
-    current = vectors._current()
+    current = reader.current()
     assert current.base_dir == before.base_dir and len(current.delta_ids) == 1_000
     found = [current.nearest(v, 1)[0][0] for v in new[:100]]
     assert found == added[:100], "appended vectors not found"
     _, times = timed_runs(lambda q: current.nearest(q, 100), queries)
     with_delta = percentiles(times)
     log(f"append 1,000: {append_s:.2f} s; p50 with the delta {with_delta[0]} ms")
-    fraction = vectors.MERGE_FRACTION
-    vectors.MERGE_FRACTION = 0.0  # the next publish merges the delta into a new base
+    fraction = publisher.MERGE_FRACTION
+    publisher.MERGE_FRACTION = 0.0  # the next publish merges the delta into a new base
     try:
         store(synthetic(real, 1, rng))
         start = time.perf_counter()
-        vectors.publish(MODEL)
+        publisher.publish(MODEL)
         merge_s = time.perf_counter() - start
     finally:
-        vectors.MERGE_FRACTION = fraction
-    assert vectors._current().base_dir != before.base_dir
+        publisher.MERGE_FRACTION = fraction
+    assert reader.current().base_dir != before.base_dir
     log(f"merge: {merge_s:.1f} s")
     return {
         "append_1000_s": round(append_s, 2),
@@ -462,7 +462,7 @@ def sweep(corpus: np.ndarray, queries: np.ndarray) -> dict[str, object]:
     """Other graph settings on the same vectors: build time, size, recall@10 and @100."""
     from usearch.index import Index
 
-    from dailypapers.search import vectors
+    from dailypapers.search.engines.vector_files import reader
 
     truth = np.argsort(-(queries @ corpus.T), axis=1)[:, :100]
     out = {}
@@ -472,15 +472,15 @@ def sweep(corpus: np.ndarray, queries: np.ndarray) -> dict[str, object]:
             metric="cos",
             dtype=dtype,
             connectivity=m,
-            expansion_add=vectors.EXPANSION_ADD,
-            expansion_search=vectors.EXPANSION_SEARCH,
+            expansion_add=reader.EXPANSION_ADD,
+            expansion_search=reader.EXPANSION_SEARCH,
         )
         start = time.perf_counter()
         index.add(np.arange(len(corpus), dtype=np.uint64), corpus)
         build = time.perf_counter() - start
         row = {"build_s": round(build, 1), "mb": round(index.serialized_length / 2**20, 1)}
         for k in (10, 100):
-            count = math.ceil(k * vectors.OVERSAMPLE)
+            count = math.ceil(k * reader.OVERSAMPLE)
             found = [index.search(q, count).keys.astype(np.int64) for q in queries]
             rescored = [
                 f[np.argsort(-(corpus[f] @ q))][:k] for f, q in zip(found, queries, strict=True)

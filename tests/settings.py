@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from dailypapers import home
+from dailypapers.infra import home
 
 os.environ.setdefault("DAILYPAPERS_HOME", tempfile.mkdtemp(prefix="dailypapers-test-"))
 home.prepare(Path(os.environ["DAILYPAPERS_HOME"]).resolve())

@@ -22,8 +22,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from dailypapers.backup import DATABASE_FILE, BackupError, _conninfo, _pg_tool
+from dailypapers.infra.backup import DATABASE_FILE, BackupError, _conninfo, _pg_tool
 from dailypapers.search import vectors
+from dailypapers.search.engines.vector_files import reader
 from dailypapers.search.models import Embedding
 from tests.conftest import cli_env
 from tests.search.test_vectors import MODEL, embed, unit
@@ -266,7 +267,7 @@ def test_copied_vector_files_come_back_in_line_with_the_restored_table(tmp_path)
     with vectors.held() as folder:
         copy = shutil.copytree(folder, tmp_path / "copy") if folder else None
     assert (copy is None) == (connection.vendor == "postgresql")  # there, vectors are rows
-    base = vectors._current().base_dir
+    base = reader.current().base_dir
     embed(unit(rng, 1), ids[:1])  # re-embedded after the copy
     Embedding.objects.filter(paper_id=ids[1]).delete()
     ids += embed(unit(rng, 2))
@@ -277,7 +278,7 @@ def test_copied_vector_files_come_back_in_line_with_the_restored_table(tmp_path)
     assert found.tolist() == sorted(table)
     assert np.array_equal(rows, np.stack([table[pk] for pk in sorted(table)]))
     if copy is not None:  # the copy's base kept: only what differs was written, as a delta
-        assert vectors._current().base_dir.name == base.name
+        assert reader.current().base_dir.name == base.name
 
 
 def test_pg_dump_is_the_oldest_release_at_least_as_new_as_the_server(tmp_path, monkeypatch):

@@ -107,7 +107,8 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
 
 
 def test_the_app_loads_no_native_search_library(home):
-    # Loaded only by the process that searches: see search/vectors.py, _usearch.
+    # Loaded only by the process that searches: see search/engines/vector_files/reader.py,
+    # usearch().
     code = "import sys; from dailypapers.cli import setup; setup(); "
     code += "print(sorted({'onnxruntime', 'usearch'} & set(sys.modules)))"
     loaded = subprocess.run([sys.executable, "-c", code], env=home, capture_output=True, text=True)

@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from dailypapers import health, processes
+from dailypapers.infra import health, processes
 from dailypapers.ingest.models import IngestRun
 from dailypapers.search.models import IndexChange
 from tests.conftest import cli_env, run_worker

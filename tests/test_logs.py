@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import pytest
 from django.test import RequestFactory
 
-from dailypapers.logs import JsonFormatter
+from dailypapers.infra.logs import JsonFormatter
 from tests.conftest import cli_env
 from tests.test_cli import free_port, get
 

@@ -1,6 +1,6 @@
-"""The page cache (dailypapers.pagecache) through the site: anonymous pages are kept whole and
-revalidate to 304, members' pages are assembled per request; every kind of write shows up at
-once; nobody gets another viewer's marks, name or CSRF token.
+"""The page cache (dailypapers.infra.pagecache) through the site: anonymous pages are kept
+whole and revalidate to 304, members' pages are assembled per request; every kind of write
+shows up at once; nobody gets another viewer's marks, name or CSRF token.
 
 Transactional tests: inside a transaction nothing is cached (the stamp cannot know the
 transaction's own writes), so these run the way the site runs, each request committed."""
@@ -20,8 +20,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dailypapers import pagecache
 from dailypapers.community import services as community
+from dailypapers.infra import pagecache
 from dailypapers.library import services as library
 from dailypapers.papers import services as papers
 from dailypapers.papers.models import Paper

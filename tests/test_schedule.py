@@ -8,10 +8,10 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers import scheduler
 from dailypapers.feed.models import FeatureRule
+from dailypapers.infra import scheduler
+from dailypapers.infra.models import ScheduledRun
 from dailypapers.ingest.models import IngestRun
-from dailypapers.models import ScheduledRun
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors
 from dailypapers.search.models import Embedding

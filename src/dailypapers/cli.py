@@ -18,11 +18,12 @@ def environment_defaults() -> None:
 
 
 def setup() -> None:
-    """Make Django usable from a script: the data folder prepared (see ``home``), apps loaded."""
+    """Make Django usable from a script: the data folder prepared (see ``infra.home``), apps
+    loaded."""
     environment_defaults()
     import django
 
-    from dailypapers import home
+    from dailypapers.infra import home
 
     home.prepare()
     django.setup()
@@ -32,7 +33,7 @@ def main() -> None:
     environment_defaults()
     from django.core.management import execute_from_command_line
 
-    from dailypapers import home
+    from dailypapers.infra import home
 
     home.prepare()
     execute_from_command_line(["dailypapers", *sys.argv[1:]])

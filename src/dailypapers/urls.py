@@ -7,14 +7,16 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers import health, pages
+from dailypapers import pages
 from dailypapers.community.views import limit_log_ins
+from dailypapers.infra import health
 
 
 def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Listings and paper pages share one budget per client (DAILYPAPERS_PAGE_RATE): far
     above what a reader opens, so that only a scraper hammering them gets a 429."""
-    limited = ratelimit(key="user_or_ip", rate="dailypapers.counters.page_rate", group="pages")
+    rate = "dailypapers.infra.counters.page_rate"
+    limited = ratelimit(key="user_or_ip", rate=rate, group="pages")
     return limited(view)
 
 
@@ -45,6 +47,6 @@ urlpatterns = [
     re_path(r"^papers/(?P<raw>.+)$", browsing(pages.paper_detail), name="paper"),
 ]
 
-handler400 = "dailypapers.views.bad_request"
-handler404 = "dailypapers.views.page_not_found"
-handler500 = "dailypapers.views.server_error"
+handler400 = "dailypapers.infra.http.bad_request"
+handler404 = "dailypapers.infra.http.page_not_found"
+handler500 = "dailypapers.infra.http.server_error"

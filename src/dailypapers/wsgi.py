@@ -4,7 +4,7 @@ environment_defaults()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-from dailypapers import home  # noqa: E402
+from dailypapers.infra import home  # noqa: E402
 
 home.prepare()
 application = get_wsgi_application()

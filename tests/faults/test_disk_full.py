@@ -15,9 +15,11 @@ import pytest
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers.search import embedding, keyword_index, lexical, tantivy_index, vectors
+from dailypapers.search import embedding, keyword_index, lexical, vectors
+from dailypapers.search.engines import tantivy_index
+from dailypapers.search.engines.tantivy_index import IndexWriteError
+from dailypapers.search.engines.vector_files import reader
 from dailypapers.search.query import parse_query
-from dailypapers.search.tantivy_index import IndexWriteError
 from dailypapers.search.tasks import index_papers
 from tests.conftest import run_worker
 from tests.factories import paper
@@ -100,7 +102,7 @@ def test_keyword_index_on_a_full_disk_keeps_serving_and_catches_up_later(disk, s
 def test_vector_index_on_a_full_disk_keeps_serving_and_catches_up_later(disk):
     old = [paper(title=f"Attention study {i}") for i in range(20)]
     assert embedding.embed_missing() == 20 and vectors.count() == 20
-    root = vectors._root()
+    root = reader.root()
     serving = sorted(p.name for p in root.iterdir() if p.is_dir())
     new = [paper(title=f"Selective state spaces {i}", abstract="Mamba.") for i in range(10)]
     disk.fill()

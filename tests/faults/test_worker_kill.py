@@ -12,11 +12,11 @@ from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers import processes
+from dailypapers.infra import processes
+from dailypapers.infra.management.commands.worker import look_after
+from dailypapers.infra.models import WorkerHeartbeat
 from dailypapers.ingest.models import IngestRun
 from dailypapers.ingest.tasks import harvest_oai
-from dailypapers.management.commands.worker import look_after
-from dailypapers.models import WorkerHeartbeat
 from dailypapers.papers.models import Paper
 from tests.arxiv_replay import ArxivReplay, Fault
 from tests.conftest import finished_pid, wait_for

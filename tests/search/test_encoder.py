@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dailypapers.search import build_model
 from dailypapers.search.encoder import (
     BadSetting,
     Encoder,
@@ -24,6 +23,7 @@ from dailypapers.search.encoder import (
     open_session,
     paper_text,
 )
+from dailypapers.search.setup import build_model
 
 SENTENCES = [
     "Convolutional neural networks for image classification on ImageNet.",
@@ -260,7 +260,7 @@ def test_build_never_imports_torch(tmp_path: Path) -> None:
         "            tried.append(name)\n"
         "            raise ImportError(name)\n"
         "sys.meta_path.insert(0, Refuse())\n"
-        "from dailypapers.search import build_model\n"
+        "from dailypapers.search.setup import build_model\n"
         "assert build_model.build(sys.argv[1])\n"
         "assert not tried, tried\n"
     )

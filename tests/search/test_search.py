@@ -13,8 +13,9 @@ import pytest
 from django.db import connection
 
 from dailypapers.papers.models import Paper
-from dailypapers.search import embedding, keyword_index, lexical, postgres_text, selectors, vectors
+from dailypapers.search import embedding, keyword_index, lexical, selectors, vectors
 from dailypapers.search.encoder import Encoder, ModelUnavailable
+from dailypapers.search.engines import postgres_text
 from dailypapers.search.query import parse_query
 from tests import factories
 from tests.conftest import cli_env, import_files, run_command, run_worker
@@ -470,8 +471,8 @@ def test_every_match_is_ranked_not_only_the_newest(corpus):
 def test_the_vector_index_and_the_model_load_in_either_order(tmp_path, settings):
     code = (
         "from dailypapers.cli import setup; setup()\n"
-        "from dailypapers.search import vectors\n"
-        "vectors._usearch()(ndim=4)\n"  # an HNSW graph before any model: _usearch guards it
+        "from dailypapers.search.engines.vector_files import reader\n"
+        "reader.usearch()(ndim=4)\n"  # an HNSW graph before any model: usearch() guards it
         "from dailypapers.search.encoder import Encoder\n"
         f"print(Encoder.load({str(settings.DAILYPAPERS_MODEL_DIR)!r}).encode(['ok']).shape)"
     )

@@ -13,6 +13,7 @@ from django.db import connection
 
 from dailypapers.papers.models import Paper
 from dailypapers.search import vectors
+from dailypapers.search.engines.vector_files import publisher, reader
 from dailypapers.search.models import DIM, Embedding
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -69,16 +70,16 @@ def found(q: np.ndarray, limit: int, among=None) -> list[int]:
 def graph(monkeypatch):
     """The HNSW base on the few thousand vectors a test can afford, searched even where an
     exact scan of so few would be cheaper."""
-    monkeypatch.setattr(vectors, "EXACT_BELOW", 1_000)
-    monkeypatch.setattr(vectors, "GATHER_COST", 1)
-    monkeypatch.setattr(vectors, "SCAN_COST", 1)
+    monkeypatch.setattr(publisher, "EXACT_BELOW", 1_000)
+    monkeypatch.setattr(reader, "GATHER_COST", 1)
+    monkeypatch.setattr(reader, "SCAN_COST", 1)
 
 
 @pytest.fixture
 def index_searches(monkeypatch):
     """Counts the HNSW searches (SQLite)."""
     calls = []
-    index = vectors._usearch()
+    index = reader.usearch()
     search = index.search
 
     def counted(self, *args, **kwargs):
@@ -91,7 +92,7 @@ def index_searches(monkeypatch):
 
 def generation() -> tuple[str, str]:
     """(generation, base) directory names of the current generation (SQLite)."""
-    current = vectors._current()
+    current = reader.current()
     assert current.directory and current.base_dir
     return current.directory.name, current.base_dir.name
 
@@ -130,7 +131,7 @@ def test_appended_vectors_are_found_and_go_to_the_delta(graph):
     if SQLITE:  # a new generation on the same base: the delta holds just the new rows
         gen, base_dir = generation()
         assert base_dir == before[1] and gen != before[0]
-        assert vectors._current().delta_ids.tolist() == added
+        assert reader.current().delta_ids.tolist() == added
 
 
 def test_the_delta_is_merged_into_a_new_base_past_its_share(graph):
@@ -139,7 +140,7 @@ def test_the_delta_is_merged_into_a_new_base_past_its_share(graph):
     ids = embed(matrix)
     vectors.publish(MODEL)
     before = generation() if SQLITE else None
-    more = unit(rng, int(vectors.MERGE_FRACTION * 1_000) + 1)
+    more = unit(rng, int(publisher.MERGE_FRACTION * 1_000) + 1)
     ids += embed(more)
     matrix = np.concatenate([matrix, more])
     assert vectors.publish(MODEL) == len(ids)
@@ -151,7 +152,7 @@ def test_the_delta_is_merged_into_a_new_base_past_its_share(graph):
     got, want = found(q, 5), exact(ids, matrix, q, 5)
     assert got[0] == want[0] == ids[1_000] and len(set(got) & set(want)) >= 4
     if SQLITE:
-        current = vectors._current()
+        current = reader.current()
         assert generation()[1] != before[1] and not len(current.delta_ids)
         assert current.ids.tolist() == sorted(ids) and current.index is not None
 
@@ -263,8 +264,8 @@ def test_a_small_corpus_is_scanned_exactly(index_searches):
     if SQLITE:  # ...and on SQLite a small corpus as a whole, without a graph
         for q in queries:
             assert found(q, 20) == exact(ids, matrix, q, 20)
-        assert vectors._current().index is None and not index_searches
-        assert not list(vectors._root().glob("base-*/hnsw.usearch"))
+        assert reader.current().index is None and not index_searches
+        assert not list(reader.root().glob("base-*/hnsw.usearch"))
     else:  # PostgreSQL always walks its HNSW index
         recall = [len(set(found(q, 10)) & set(exact(ids, matrix, q, 10))) for q in queries]
         assert np.mean(recall) >= 9.5
@@ -276,7 +277,7 @@ def test_a_reader_keeps_its_generation_while_others_are_published(graph):
     ids = embed(matrix)
     vectors.publish(MODEL)
     q = matrix[0]
-    first = vectors._current() if SQLITE else None
+    first = reader.current() if SQLITE else None
     before = vectors.nearest(q, 10)
     Embedding.objects.filter(paper_id=ids[0]).delete()
     embed(unit(rng, 500))  # past the merge share: a new base, and the old files removed
@@ -286,14 +287,14 @@ def test_a_reader_keeps_its_generation_while_others_are_published(graph):
         assert first is not None and first.directory
         assert not first.directory.exists() and not first.base_dir.exists()
         assert first.nearest(q, 10) == before  # still mapped, still answering
-        assert vectors._current() is not first
+        assert reader.current() is not first
 
 
 def test_publishing_writes_files_only_on_sqlite_and_reads_the_old_layout():
     rng = np.random.default_rng(9)
     matrix = unit(rng, 100)
     ids = embed(matrix)
-    root = vectors._root()
+    root = reader.root()
     if not SQLITE:
         assert vectors.publish(MODEL) == 100 and not root.exists()
         assert found(matrix[3], 1) == [ids[3]]
@@ -307,7 +308,7 @@ def test_publishing_writes_files_only_on_sqlite_and_reads_the_old_layout():
     assert vectors.count() == 100 and found(matrix[3], 1) == [ids[3]]
     # ...and replaced by the next publish.
     assert vectors.publish(MODEL) == 100
-    assert not old.exists() and (vectors._current().directory / "meta.json").exists()
+    assert not old.exists() and (reader.current().directory / "meta.json").exists()
     assert found(matrix[3], 1) == [ids[3]]
 
 

@@ -31,7 +31,6 @@ from dailypapers.community.limits import Budget
 from dailypapers.feed import periods
 from dailypapers.feed import selectors as feed
 from dailypapers.search import selectors as search
-from dailypapers.search.query import QueryTooLong
 
 from . import shapes
 from .core import Limit, api_rate
@@ -90,7 +89,7 @@ def search_papers(
     limit = max(1, min(limit, 50))
     try:
         results = search.search(query, sort)
-    except QueryTooLong as exc:  # says how long a query may be
+    except search.QueryTooLong as exc:  # says how long a query may be
         raise ToolError(str(exc)) from None
     return [_brief(i) for i in shapes.items(results.papers(0, limit))]
 

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dailypapers.community import selectors as community
-from dailypapers.mail import send_templated
+from dailypapers.infra.mail import send_templated
 
 from .models import ApiToken
 

@@ -28,7 +28,6 @@ from dailypapers.papers import selectors as papers
 from dailypapers.papers.categories import NAMES
 from dailypapers.recommend import selectors as recommend
 from dailypapers.search import selectors as search
-from dailypapers.search.query import MAX_QUERY
 
 from . import cursors, shapes
 from .core import (
@@ -172,7 +171,7 @@ def trending(request: HttpRequest, page: int = Page, limit: int = PageLimit):
 def search_papers(
     request: HttpRequest,
     q: str = Query(
-        ..., min_length=1, description=f"At most {MAX_QUERY} characters. See /search/help."
+        ..., min_length=1, description=f"At most {search.MAX_QUERY} characters. See /search/help."
     ),
     sort: Literal["relevance", "date", "votes"] = "relevance",
     page: int = Page,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
-from dailypapers.views import MemberRequest
+from dailypapers.infra.http import MemberRequest
 
 from . import markdown, shapes, tokens
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from dailypapers.views import Request, error_page
+from dailypapers.infra.http import Request, error_page
 
 from . import selectors
 

@@ -17,13 +17,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from dailypapers.audit import audit
 from dailypapers.feed import selectors as feed
 from dailypapers.feed import services as feed_services
 from dailypapers.feed.models import Featured
+from dailypapers.infra.audit import audit
+from dailypapers.infra.mail import send_templated
 from dailypapers.ingest import arxiv
 from dailypapers.ingest.arxiv_client import ArxivError
-from dailypapers.mail import send_templated
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper

@@ -4,7 +4,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers.counters import POSTED_EMAIL
+from dailypapers.infra.counters import POSTED_EMAIL
 
 from . import views
 

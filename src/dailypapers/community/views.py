@@ -15,11 +15,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from dailypapers.counters import POSTED_EMAIL, POSTED_USERNAME
 from dailypapers.feed import selectors as feed
+from dailypapers.infra.counters import POSTED_EMAIL, POSTED_USERNAME
+from dailypapers.infra.http import MemberRequest, error_page
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
-from dailypapers.views import MemberRequest, error_page
 
 from . import limits, selectors, services, signals
 from .decorators import next_url, participant_required

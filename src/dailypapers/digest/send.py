@@ -32,8 +32,8 @@ from django.db.models import F
 from django.db.models.functions import Mod
 from django.utils import timezone
 
-from dailypapers import database, processes
 from dailypapers.feed import periods
+from dailypapers.infra import database, processes
 from dailypapers.papers.models import Paper
 
 from . import compose

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from dailypapers.mail import send_templated
+from dailypapers.infra.mail import send_templated
 
 from . import compose
 from .models import Subscriber

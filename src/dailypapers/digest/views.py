@@ -10,8 +10,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community.decorators import participant_required
-from dailypapers.counters import POSTED_EMAIL
-from dailypapers.views import MemberRequest, error_page
+from dailypapers.infra.counters import POSTED_EMAIL
+from dailypapers.infra.http import MemberRequest, error_page
 
 from . import compose, services
 from .models import Subscriber

@@ -3,9 +3,12 @@ from django.db.models.signals import post_migrate
 
 
 class SiteConfig(AppConfig):
-    """The project itself: shared templates, static files, commands and tables."""
+    """The site's infrastructure: its tables, commands, helpers and the page cache."""
 
-    name = "dailypapers"
+    name = "dailypapers.infra"
+    # The root package's label when it was the app: table names, content types, permissions
+    # and the applied-migration history of existing sites stay as they are.
+    label = "dailypapers"
 
     def ready(self) -> None:
         from . import pagecache

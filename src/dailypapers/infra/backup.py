@@ -52,7 +52,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from psycopg.conninfo import make_conninfo
 
-from dailypapers import home
+from dailypapers.infra import home
 from dailypapers.search import keyword_index, vectors
 
 FORMAT = "dailypapers-backup"

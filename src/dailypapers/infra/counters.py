@@ -124,8 +124,8 @@ def posted_username(group: str, request: HttpRequest) -> str:
     return request.POST.get("username", "").strip().lower()
 
 
-POSTED_EMAIL = "dailypapers.counters.posted_email"  # ratelimit keys
-POSTED_USERNAME = "dailypapers.counters.posted_username"
+POSTED_EMAIL = "dailypapers.infra.counters.posted_email"  # ratelimit keys
+POSTED_USERNAME = "dailypapers.infra.counters.posted_username"
 
 
 def page_rate(group: str, request: HttpRequest) -> str:

@@ -16,7 +16,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dailypapers.database")  # named as before infra/, for log filters
 T = TypeVar("T")
 POLL = 0.5  # seconds between tries to reconnect
 

@@ -19,7 +19,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from dailypapers import processes
+from dailypapers.infra import processes
 from dailypapers.ingest import selectors as ingest
 from dailypapers.search import selectors as search
 
@@ -29,7 +29,7 @@ INGEST_STALE = 4 * 24 * 3600  # arXiv announces five days a week, holidays aside
 SEARCH_STALE = 30 * 60  # the worker indexes and embeds new papers within minutes
 LAG_EVERY = 15  # seconds a process reuses what it read of them
 _read: tuple[dt.datetime, dict[str, dict[str, Any]]] | None = None
-log = logging.getLogger(__name__)
+log = logging.getLogger("dailypapers.health")  # named as before infra/, for log filters
 
 
 @never_cache

@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 
 from .models import ScheduledRun
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("dailypapers.scheduler")  # named as before infra/, for log filters
 
 
 def latest_slot(cron: str, tz: str, now: dt.datetime) -> dt.datetime:

@@ -1,7 +1,7 @@
 """A bound on multipart uploads. Django bounds a request's form fields
 (``DATA_UPLOAD_MAX_MEMORY_SIZE``) but not its files, which it streams to a temporary file
 whatever their size; this handler refuses a body over ``DAILYPAPERS_UPLOAD_MAX_SIZE`` before a
-byte of it is read, as a 413 (see ``views.bad_request``)."""
+byte of it is read, as a 413 (see ``http.bad_request``)."""
 
 from __future__ import annotations
 

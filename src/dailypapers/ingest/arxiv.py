@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dailypapers import database
 from dailypapers.feed import selectors as feed
+from dailypapers.infra import database
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import services as papers
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from dailypapers import processes
+from dailypapers.infra import processes
 
 from .models import RateLock
 

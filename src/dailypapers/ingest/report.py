@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from dailypapers import processes
+from dailypapers.infra import processes
 from dailypapers.papers.models import Paper
 from dailypapers.papers.signals import papers_changed
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from dailypapers.papers.models import Paper
-from dailypapers.search.query import words
+from dailypapers.search import selectors as search
 
 
 class Collection(models.Model):
@@ -86,7 +86,7 @@ class Follow(models.Model):
     @staticmethod
     def key_of(value: str) -> str:
         """What ``key`` holds for ``value``: its words folded as search folds them."""
-        return " ".join(words(value))
+        return " ".join(search.words(value))
 
 
 class Dismissal(models.Model):

@@ -12,9 +12,9 @@ from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
 from dailypapers.community.decorators import next_url, participant_required
+from dailypapers.infra.http import MemberRequest, too_large
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
-from dailypapers.views import MemberRequest, too_large
 
 from . import formats, selectors, services
 from .models import Collection

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dailypapers.audit import audit
+from dailypapers.infra.audit import audit
 
 from . import services
 from .models import Paper

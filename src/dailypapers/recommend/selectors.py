@@ -38,7 +38,6 @@ from dailypapers.library.models import Follow
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
-from dailypapers.search import vectors
 
 from . import model as taste
 
@@ -164,11 +163,11 @@ def reorder(user: User, paper_ids: Sequence[int]) -> list[int] | None:
     the order given; None while the member has no model (no liked paper with an embedding)."""
     newest = papers.newest_day()
     signals = signals_of(user)
-    liked_ids, liked = vectors.vectors_of(list(signals.liked))
+    liked_ids, liked = search.vectors_of(list(signals.liked))
     if newest is None or not len(liked_ids):
         return None
     m = _model(user, _stamp(user), signals, liked, newest)
-    ids, matrix = vectors.vectors_of(paper_ids)
+    ids, matrix = search.vectors_of(paper_ids)
     order = ids[np.argsort(-m.scores(matrix), kind="stable")].tolist()
     have = set(order)
     return order + [pk for pk in paper_ids if pk not in have]
@@ -192,7 +191,7 @@ def _rank(user: User, stamp: str, signals: Signals, newest: dt.date, days: int) 
                 chosen.setdefault(p.pk, Reason(Reason.AUTHOR, name))
     pinned = sorted(chosen.items(), key=lambda item: position[item[0]])
     candidates = {r.pk: r for r in pool if r.pk not in skip and r.pk not in chosen}
-    liked_ids, liked = vectors.vectors_of(list(signals.liked))
+    liked_ids, liked = search.vectors_of(list(signals.liked))
     room = RANKED - len(pinned)
     if len(liked_ids):
         m = _model(user, stamp, signals, liked, newest)
@@ -216,7 +215,7 @@ def _by_model(
     """The candidates by the model's score in standard deviations (so that the bonuses have
     one scale), plus AUTHOR_BONUS for each author they share with liked papers and
     CATEGORY_BONUS for a followed category."""
-    ids, matrix = vectors.vectors_of(list(candidates))
+    ids, matrix = search.vectors_of(list(candidates))
     if not len(ids):  # nothing embedded in the window yet
         return []
     scores = m.scores(matrix)
@@ -307,6 +306,6 @@ def train(signals: Signals, liked: np.ndarray, newest: dt.date, seed: int = 0) -
     others = np.array([r.pk for r in recent if r.pk not in signals.liked], dtype=np.int64)
     rng = np.random.default_rng(seed)
     sample = rng.choice(others, size=min(taste.BACKGROUND, len(others)), replace=False)
-    _, background = vectors.vectors_of(sample.tolist())
-    _, disliked = vectors.vectors_of(list(signals.disliked))
+    _, background = search.vectors_of(sample.tolist())
+    _, disliked = search.vectors_of(list(signals.disliked))
     return taste.train(liked, disliked, background)

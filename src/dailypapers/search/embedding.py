@@ -145,12 +145,11 @@ def embed_missing(
 
 def store(model: str, ids: list[int], matrix: np.ndarray) -> None:
     """Save ``matrix`` as the papers' embeddings from ``model``, computed now (replacing any)."""
-    vendor = connection.vendor
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {Embedding._meta.db_table} (paper_id, model, vector, embedded_at) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT (paper_id) DO UPDATE SET "
             "model = excluded.model, vector = excluded.vector, embedded_at = excluded.embedded_at",
-            [(pk, model, to_db(v, vendor), now) for pk, v in zip(ids, matrix, strict=True)],
+            [(pk, model, to_db(v), now) for pk, v in zip(ids, matrix, strict=True)],
         )

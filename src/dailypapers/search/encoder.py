@@ -1,8 +1,8 @@
 """Sentence embeddings at run time: an ONNX graph of all-MiniLM-L6-v2 run by onnxruntime.
 
-Only onnxruntime, tokenizers and numpy are imported here. `python -m
-dailypapers.search.build_model OUT_DIR` writes the files read below (model.onnx, tokenizer.json,
-model.json) once, with onnx and numpy.
+Only onnxruntime, tokenizers and numpy are imported here. At setup, `python -m
+dailypapers.search.setup.build_model OUT_DIR` writes the files read below (model.onnx,
+tokenizer.json, model.json) once, with onnx and numpy.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ DEFAULT_THREADS = 2  # the size of the production box
 MAX_THREADS = 64
 # onnxruntime graph optimisations the encoder turns off (see build_model.fuse).
 UNFUSED = ["SkipLayerNormFusion"]
-BUILD_HINT = "run `make setup` or `python -m dailypapers.search.build_model {path}`"
+BUILD_HINT = "run `make setup` or `python -m dailypapers.search.setup.build_model {path}`"
 
 
 class BadSetting(ValueError):

@@ -9,49 +9,34 @@ than a ``modified_at`` high-water mark, because it also sees deletes, and update
 deletes the rows it handled: a crash at any point leaves them for the next run, and indexing a
 paper twice is harmless.
 
-* SQLite: a tantivy directory beside the database (``tantivy_index``).
-* PostgreSQL: BM25 postings in tables (``postgres_text``).
+The index is the database's keyword engine (``engines.keyword()``): a tantivy directory beside
+SQLite, BM25 postings in tables on PostgreSQL.
 """
 
 from __future__ import annotations
 
-from django.db import connection, transaction
-
-from . import postgres_text, tantivy_index
+from . import engines
 from .models import IndexChange
 
 
 def sync() -> int:
     """Index the papers changed since the last sync; how many (0 when another process is
     at it: it, or the task enqueued for these changes, will see them)."""
-    if connection.vendor == "sqlite":
-        tantivy_index.current()  # a first index queues every paper: this sync takes them
+    engine = engines.keyword()
+    engine.open()  # a first index queues every paper: this sync takes them
     up_to = IndexChange.objects.order_by("-id").values_list("id", flat=True).first()
     if up_to is None:
         return 0
     queued = IndexChange.objects.filter(id__lte=up_to)
     ids = sorted(set(queued.values_list("paper_id", flat=True)))
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
-            with connection.cursor() as cursor:  # one sync at a time: postings stay single
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('search.sync'))")
-            postgres_text.sync(ids)
-            queued.delete()
-    elif tantivy_index.update(ids):
-        queued.delete()
-    else:
-        return 0
-    return len(ids)
+    return len(ids) if engine.update(ids, then=queued.delete) else 0
 
 
 def rebuild() -> int:
     """Index every visible paper from scratch; how many. The changes queued before it began
     are in the new index; later ones stay queued for the next sync."""
     up_to = IndexChange.objects.order_by("-id").values_list("id", flat=True).first()
-    if connection.vendor == "postgresql":
-        count = postgres_text.rebuild()
-    else:
-        count = tantivy_index.rebuild()
+    count = engines.keyword().rebuild()
     if up_to is not None:
         IndexChange.objects.filter(id__lte=up_to).delete()
     return count

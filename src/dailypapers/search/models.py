@@ -3,9 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from django.db import models
+from django.db import connection, models
 
 from dailypapers.papers.models import Paper
+
+from .engines import postgres
 
 DIM = 384  # all-MiniLM-L6-v2
 
@@ -24,14 +26,12 @@ class VectorField(models.Field):
         return name, path, args, kwargs
 
     def db_type(self, connection: Any) -> str:
-        if connection.vendor == "postgresql":
-            return f"vector({self.dimensions})"
-        return "blob"
+        return f"vector({self.dimensions})" if postgres(connection) else "blob"
 
     def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
         if value is None:
             return None
-        return to_db(np.asarray(value, dtype=np.float32), connection.vendor)
+        return to_db(np.asarray(value, dtype=np.float32), connection)
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> np.ndarray | None:
         if value is None:
@@ -41,9 +41,9 @@ class VectorField(models.Field):
         return np.frombuffer(value, dtype=np.float32)
 
 
-def to_db(vector: np.ndarray, vendor: str) -> str | bytes:
-    """A vector as the database takes it."""
-    if vendor == "postgresql":
+def to_db(vector: np.ndarray, conn: Any = connection) -> str | bytes:
+    """A vector as the database (``conn``, by default the site's) takes it."""
+    if postgres(conn):
         return "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]"
     return vector.astype(np.float32).tobytes()
 
@@ -64,9 +64,9 @@ class Embedding(models.Model):
 
 class IndexChange(models.Model):
     """A paper inserted, changed or deleted since the keyword index last caught up: written by
-    triggers on the paper table (SQLite, where the index is a tantivy directory beside the
-    database), read and deleted by ``tantivy_index.sync``. Not a foreign key: a deleted
-    paper's row must stay, so that the index drops it too."""
+    triggers on the paper table (migrations ``search.0003`` and ``0004``), read and deleted by
+    ``keyword_index.sync``. Not a foreign key: a deleted paper's row must stay, so that the
+    index drops it too."""
 
     paper_id = models.BigIntegerField()
 

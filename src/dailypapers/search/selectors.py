@@ -1,5 +1,7 @@
 """Hybrid search: the one entry point for searching papers (the search page; the API and feeds
-are to use it too).
+are to use it too), and what other apps use of search (``vectors_of`` for recommend; the query
+language's ``MAX_QUERY``, ``QueryTooLong`` and ``words``): they import this module, never
+search's engines.
 
 Relevance (the default order) combines two ranked lists:
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -136,6 +138,12 @@ def fuse(
         closeness = (similarity - MIN_SIMILARITY) / (1 - MIN_SIMILARITY)
         combined[pk] = combined.get(pk, 0.0) + (1 - weight) * max(closeness, 0.0)
     return sorted(combined, key=lambda pk: -combined[pk])
+
+
+def vectors_of(paper_ids: Collection[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, rows)``: the embeddings (float32, one row each, L2-normalised) of those of the
+    papers that have one, ids ascending; on SQLite, as the vector index last published them."""
+    return vectors.vectors_of(paper_ids)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,4 +1,4 @@
-"""`dailypapers backup PATH`: the whole site in one archive (see dailypapers.backup)."""
+"""`dailypapers backup PATH`: the whole site in one archive (see dailypapers.infra.backup)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dailypapers import backup
+from dailypapers.infra import backup
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""`dailypapers restore PATH`: a backup back into this site (see dailypapers.backup)."""
+"""`dailypapers restore PATH`: a backup back into this site (see dailypapers.infra.backup)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dailypapers import backup
+from dailypapers.infra import backup
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from dailypapers import database, scheduler
+from dailypapers.infra import database, scheduler
 
 
 class Command(BaseCommand):

@@ -13,9 +13,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from dailypapers import scheduler
+from dailypapers.infra import scheduler
+from dailypapers.infra.logs import JsonFormatter, redact
 from dailypapers.ingest.models import HarvestState
-from dailypapers.logs import JsonFormatter, redact
 
 log = logging.getLogger("dailypapers.up")
 

@@ -24,8 +24,8 @@ from django_tasks_db.compat import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
-from dailypapers import database, processes
-from dailypapers.models import WorkerHeartbeat
+from dailypapers.infra import database, processes
+from dailypapers.infra.models import WorkerHeartbeat
 
 log = logging.getLogger("dailypapers.worker")
 
