@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from dailypapers.infra.backup import DATABASE_FILE, BackupError, _conninfo, _pg_tool
+from dailypapers.infra.backup import DATABASE_FILE, BackupError, postgres
 from dailypapers.search import vectors
 from dailypapers.search.engines.vector_files import reader
 from dailypapers.search.models import Embedding
@@ -291,10 +291,10 @@ def test_pg_dump_is_the_oldest_release_at_least_as_new_as_the_server(tmp_path, m
 
     old, new, newer = program("a", "98.2"), program("b", "99.4"), program("c", "100.1")
     monkeypatch.setenv("PATH", os.pathsep.join(str(p.parent) for p in (newer, old, new)))
-    assert _pg_tool("pg_dump", 99, None) == new
-    assert _pg_tool("pg_dump", 99, newer.parent) == newer  # --pg-bin
+    assert postgres.find_tool("pg_dump", 99, None) == new
+    assert postgres.find_tool("pg_dump", 99, newer.parent) == newer  # --pg-bin
     with pytest.raises(BackupError) as refused:
-        _pg_tool("pg_dump", 101, old.parent)
+        postgres.find_tool("pg_dump", 101, old.parent)
     assert str(refused.value).startswith("PostgreSQL 101 needs pg_dump 101 or newer; found: ")
     assert f"{old} (98.2)" in str(refused.value) and "--pg-bin" in str(refused.value)
 
@@ -303,7 +303,7 @@ def test_the_database_password_goes_in_a_private_passfile(tmp_path, monkeypatch)
     monkeypatch.setitem(connection.settings_dict, "PASSWORD", "se:cr\\et")
     options = {"sslmode": "require", "isolation_level": 1}  # libpq's, and Django's own
     monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
-    conninfo = _conninfo(tmp_path)
+    conninfo = postgres.conninfo(tmp_path)
     assert "se:cr" not in conninfo and f"passfile={tmp_path / 'pgpass'}" in conninfo
     assert "sslmode=require" in conninfo and "isolation" not in conninfo
     assert (tmp_path / "pgpass").read_text() == "*:*:*:*:se\\:cr\\\\et\n"

