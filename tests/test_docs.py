@@ -34,13 +34,13 @@ def _called(func: ast.expr) -> str:
 
 
 def _is_helper(name: str) -> bool:
-    """A function that reads the variable named by its first argument: settings' ``_env_*``."""
+    """A function that reads the variable its first argument names (``infra.environment.env_*``)."""
     return name.lstrip("_").startswith("env_")
 
 
 class _Reads(ast.NodeVisitor):
     """Where a module reads the environment: ``os.environ.get(NAME)``, ``os.environ[NAME]``,
-    ``NAME in os.environ``, ``os.getenv(NAME)`` and helpers called ``_env_*(NAME, ...)``.
+    ``NAME in os.environ``, ``os.getenv(NAME)`` and helpers called ``env_*(NAME, ...)``.
 
     A read of a computed name must be inside such a helper, reading its own parameter, so that
     every variable stays visible at the helper's call sites."""
@@ -127,7 +127,7 @@ def test_no_variable_is_read_by_a_computed_name():
     _, hidden = _scan()
     assert not hidden, (
         "environment read by a name the docs test cannot see (read a constant, or name the "
-        f"helper _env_* and pass it the name): {hidden}"
+        f"helper env_* and pass it the name): {hidden}"
     )
 
 
