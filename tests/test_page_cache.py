@@ -317,3 +317,32 @@ def test_the_cards_forms_come_back_to_the_page_they_are_on(day_papers):
         page = html(client.get(url))
         returns = set(re.findall(r'name="next" value="([^"]*)"', card(page, day_papers[0])))
         assert returns == {url.replace("&", "&amp;")}
+
+
+def test_the_apps_watch_exactly_the_tables_the_pages_show():
+    """Each app registers in its ready() the models whose writes change pages: one missed would
+    leave pages stale after its writes, one more would throw the cache away for nothing."""
+    shown = {
+        "papers_paper",
+        "feed_featured",
+        "feed_votetally",
+        "community_comment",
+        "community_member",
+        "community_vote",
+        "library_collection",
+        "library_entry",
+        "library_dismissal",
+    }
+    assert pagecache.watched() == shown
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT tbl_name FROM sqlite_master "
+                "WHERE type = 'trigger' AND name LIKE 'dailypapers_stamp_%'"
+            )
+        else:
+            cursor.execute(
+                "SELECT tgrelid::regclass::text FROM pg_trigger "
+                "WHERE tgname = 'dailypapers_content_changed'"
+            )
+        assert {table for (table,) in cursor.fetchall()} == shown

@@ -1,23 +1,14 @@
-from collections.abc import Callable
-
 from django.contrib import admin
-from django.http import HttpResponse
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django_ratelimit.decorators import ratelimit
 
-from dailypapers import pages
 from dailypapers.community.views import limit_log_ins
-from dailypapers.infra import health
+from dailypapers.infra import health, limits
+from dailypapers.pages import authors, for_you, listings, my_data, new_on_arxiv, paper, trending
 
-
-def browsing(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Listings and paper pages share one budget per client (DAILYPAPERS_PAGE_RATE): far
-    above what a reader opens, so that only a scraper hammering them gets a 429."""
-    rate = "dailypapers.infra.counters.page_rate"
-    limited = ratelimit(key="user_or_ip", rate=rate, group="pages")
-    return limited(view)
+# Listings and paper pages share one budget per client.
+browsing = limits.PAGES.view
 
 
 urlpatterns = [
@@ -26,17 +17,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
-    path("", browsing(pages.home), name="home"),
-    path("trending", browsing(pages.trending), name="trending"),
-    path("for-you", browsing(pages.for_you), name="for_you"),
-    path("new", browsing(pages.new_on_arxiv), name="new"),
-    path("new/<str:category>", browsing(pages.new_on_arxiv), name="new_category"),
-    path("accounts/data", pages.my_data, name="my_data"),
-    path("authors/<path:name>", browsing(pages.author), name="author"),
-    path("accounts/delete", pages.delete_account, name="delete_account"),
-    path("papers/date/<str:text>", browsing(pages.period), {"kind": "date"}, name="day"),
-    path("papers/week/<str:text>", browsing(pages.period), {"kind": "week"}, name="week"),
-    path("papers/month/<str:text>", browsing(pages.period), {"kind": "month"}, name="month"),
+    path("", browsing(listings.home), name="home"),
+    path("trending", browsing(trending.trending), name="trending"),
+    path("for-you", browsing(for_you.for_you), name="for_you"),
+    path("new", browsing(new_on_arxiv.new_on_arxiv), name="new"),
+    path("new/<str:category>", browsing(new_on_arxiv.new_on_arxiv), name="new_category"),
+    path("accounts/data", my_data.my_data, name="my_data"),
+    path("authors/<path:name>", browsing(authors.author), name="author"),
+    path("papers/date/<str:text>", browsing(listings.period), {"kind": "date"}, name="day"),
+    path("papers/week/<str:text>", browsing(listings.period), {"kind": "week"}, name="week"),
+    path("papers/month/<str:text>", browsing(listings.period), {"kind": "month"}, name="month"),
     path("", include("dailypapers.community.urls")),
     path("", include("dailypapers.digest.urls")),
     path("", include("dailypapers.feed.urls")),
@@ -44,7 +34,7 @@ urlpatterns = [
     path("", include("dailypapers.library.urls")),
     path("", include("dailypapers.api.urls")),
     # Old-style ids contain a slash (hep-th/9901001), so the id takes the rest of the path.
-    re_path(r"^papers/(?P<raw>.+)$", browsing(pages.paper_detail), name="paper"),
+    re_path(r"^papers/(?P<raw>.+)$", browsing(paper.paper_detail), name="paper"),
 ]
 
 handler400 = "dailypapers.infra.http.bad_request"

@@ -16,14 +16,14 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from django.views.decorators.csrf import csrf_exempt
-from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
-from dailypapers.community.limits import Budget
+from dailypapers.feed import paging
+from dailypapers.infra import limits
 
 from . import tokens
 from .schemas import Error
@@ -32,34 +32,37 @@ from .schemas import Error
 READ_ERRORS: dict[int, type] = {400: Error, 404: Error, 429: Error}
 # 413: a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
 WRITE_ERRORS: dict[int, type] = {status: Error for status in (400, 401, 403, 404, 413, 429)}
-MAX_LIMIT = 100
 # The forms of periods, for the OpenAPI document (periods.parse checks the values).
 DAY, WEEK, MONTH = r"^\d{4}-\d{2}-\d{2}$", r"^\d{4}-W\d{2}$", r"^\d{4}-\d{2}$"
 PERIOD = r"^\d{4}-(\d{2}|\d{2}-\d{2}|W\d{2})$"
 
 
 class Limit(SimpleRateThrottle):
-    """A ``Budget`` of requests per client and window: per token holder when the request has
-    one, else per address. Counted as the site's forms are (django-ratelimit, in the atomic
-    ``ratelimit`` cache), so that parallel requests lose no count, many clients push none
-    out, a member's action spends the same budget as its form (``community.limits``), and an
-    address is the one the site's limits count (the ``ip`` key: behind trusted proxies the one
-    they saw, and an IPv6 client's /64, any address of which it may send from).
+    """A ``Budget`` of the table (``infra.limits``) spent through the API. Its ``user`` is
+    the token's holder (a ``user_or_ip`` budget counts the address without one). Counted as
+    the site's forms are (django-ratelimit, in the atomic ``ratelimit`` cache), so that
+    parallel requests lose no count, many clients push none out, a member's action spends the
+    same budget as its form, and an address is the one the site's limits count (the ``ip``
+    key: behind trusted proxies the one they saw, and an IPv6 client's /64, any address of
+    which it may send from).
 
     One instance serves every request of its operation, on every thread: what a request
     works with stays in locals, and ``wait()`` reads this thread's answer."""
 
-    def __init__(self, budget: Budget) -> None:
+    def __init__(self, budget: limits.Budget) -> None:
         self.budget = budget
         self._waits = threading.local()
 
     def allow_request(self, request: HttpRequest) -> bool:
-        user = getattr(request, "auth", None)
+        holder = getattr(request, "auth", None)
+        key = self.budget.key
+        if key in ("user", "user_or_ip"):  # the holder, not the session's user, if any
+            # The value of django-ratelimit's ``user`` key, which the forms count under.
+            key = (lambda _group, _request: str(holder.pk)) if isinstance(holder, User) else "ip"
         usage = get_usage(
             request,
             group=self.budget.group,
-            # The value of django-ratelimit's ``user`` key, which the forms count under.
-            key=(lambda _group, _request: str(user.pk)) if isinstance(user, User) else "ip",
+            key=key,
             rate=self.budget.rate,
             method=self.budget.method,
             increment=True,
@@ -71,12 +74,6 @@ class Limit(SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return getattr(self._waits, "seconds", None)
-
-
-def api_rate(group: str, request: HttpRequest) -> str:
-    """The rate of reads per client (a django-ratelimit rate), read per request so that an
-    operator's setting applies."""
-    return settings.DAILYPAPERS_API_RATE
 
 
 class Bearer(HttpBearer):
@@ -100,13 +97,13 @@ api = NinjaAPI(
         "`/feeds/category/cs.LG.rss`, `/feeds/search.rss?q=...`; `.atom`), papers as Markdown "
         "(`/papers/{id}.md`) and an MCP server for assistants (`dailypapers mcp`).\n\n"
         'Errors are `{"error": "..."}` with a 4xx status. Lists page with `page`/`limit` '
-        f"(`limit` at most {MAX_LIMIT}) or a cursor. Responses carry an `ETag`; send it back "
-        "in `If-None-Match` for a 304 when nothing changed."
+        f"(`limit` at most {paging.API_MAX_LIMIT}) or a cursor. Responses carry an `ETag`; "
+        "send it back in `If-None-Match` for a 304 when nothing changed."
     ),
     urls_namespace="api",
     docs_url="/v1/docs",
     openapi_url="/v1/openapi.json",
-    throttle=[Limit(Budget("api-read", api_rate, method=ALL))],
+    throttle=[Limit(limits.API_READ)],
 )
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape, format_html, format_html_join
 
-from dailypapers.feed import periods
+from dailypapers.feed import paging, periods
 from dailypapers.feed import selectors as feed
 from dailypapers.library import selectors as library
 from dailypapers.library.models import Collection
@@ -26,7 +26,6 @@ from dailypapers.papers.arxiv_id import ArxivId
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 
-ITEMS = 50
 # Characters XML 1.0 cannot hold (Django's feed writer refuses them).
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -128,12 +127,12 @@ class DayFeed(_PaperFeed):
         return f"/feeds/day/{obj.slug}.{self.feed_kind}"
 
     def items(self, obj: periods.Period) -> list[Paper]:
-        return list(feed.listing(obj.start, obj.end, "votes")[:100])
+        return list(feed.listing(obj.start, obj.end, "votes")[: paging.DAY_FEED_ITEMS])
 
 
 class TrendingFeed(_PaperFeed):
     title = "dailypapers · Trending"
-    description = "The last 7 days' featured papers by the trending score."
+    description = f"The last {feed.TRENDING_DAYS} days' featured papers by the trending score."
 
     def link(self) -> str:
         return settings.DAILYPAPERS_SITE_URL + "/trending"
@@ -142,8 +141,8 @@ class TrendingFeed(_PaperFeed):
         return f"/feeds/trending.{self.feed_kind}"
 
     def items(self) -> list[Paper]:
-        end = timezone.localdate()
-        return list(feed.listing(end - dt.timedelta(days=6), end, "trending")[:ITEMS])
+        start, end = feed.trending_window()
+        return list(feed.listing(start, end, "trending")[: paging.FEED_ITEMS])
 
 
 class CategoryFeed(_PaperFeed):
@@ -168,7 +167,7 @@ class CategoryFeed(_PaperFeed):
         return f"/feeds/category/{obj}.{self.feed_kind}"
 
     def items(self, obj: str) -> list[Paper]:
-        return search.search(f"cat:{obj}", sort="date").papers(0, ITEMS)
+        return search.search(f"cat:{obj}", sort="date").papers(0, paging.FEED_ITEMS)
 
 
 class SearchFeed(_PaperFeed):
@@ -196,7 +195,7 @@ class SearchFeed(_PaperFeed):
         return f"/feeds/search.{self.feed_kind}?" + urlencode({"q": obj[0], "sort": obj[1]})
 
     def items(self, obj: tuple[str, str]) -> list[Paper]:
-        return search.search(obj[0], sort=obj[1]).papers(0, ITEMS)
+        return search.search(obj[0], sort=obj[1]).papers(0, paging.FEED_ITEMS)
 
 
 class CollectionFeed(_PaperFeed):
@@ -221,7 +220,7 @@ class CollectionFeed(_PaperFeed):
         return f"/feeds{obj.public_url}.{self.feed_kind}"
 
     def items(self, obj: Collection) -> list[Paper]:
-        return list(library.papers_in(obj)[:ITEMS])
+        return list(library.papers_in(obj)[: paging.FEED_ITEMS])
 
     def item_pubdate(self, item: Paper) -> dt.datetime | None:
         return getattr(item, "added_at", None) or item.published

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.errors import HttpError
 
-from dailypapers.feed import periods
+from dailypapers.feed import paging, periods
 from dailypapers.feed import selectors as feed
 from dailypapers.search import selectors as search
 
@@ -38,7 +38,7 @@ def daily_papers(
         "publishedAt", description="publishedAt: newest featured first; trending: the score."
     ),
     p: int = Query(0, ge=0, le=10_000, description="Page, from 0."),
-    limit: int = Query(50, ge=1, le=100),
+    limit: int = Query(paging.HF_LIMIT, ge=1, le=paging.HF_MAX_LIMIT),
 ):
     """The papers featured on a day (the latest by default), in an ISO week or a month."""
     try:
@@ -56,7 +56,7 @@ def daily_papers(
 def search_papers(
     request: HttpRequest,
     q: str = Query("", max_length=250, description="The search; the site's query language."),
-    limit: int = Query(50, ge=1, le=120),
+    limit: int = Query(paging.HF_LIMIT, ge=1, le=paging.HF_SEARCH_MAX_LIMIT),
 ):
     """Papers for a query, best first: the same hybrid search as the site's search page."""
     rows = search.search(q).papers(0, limit)
@@ -68,7 +68,7 @@ def all_papers(
     request: HttpRequest,
     response: HttpResponse,
     cursor: str | None = Query(None, description="From the previous page's Link header."),
-    limit: int = Query(50, ge=1, le=100),
+    limit: int = Query(paging.HF_LIMIT, ge=1, le=paging.HF_MAX_LIMIT),
 ):
     """Every paper, newest first by arXiv date; the next page is in the ``Link`` header."""
     rows, _ = cursors.walk(request, response, cursor, limit)

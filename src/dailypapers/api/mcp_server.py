@@ -20,20 +20,19 @@ import anyio
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections
 from django.http import Http404
-from django_ratelimit import ALL
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dailypapers.community.limits import Budget
-from dailypapers.feed import periods
+from dailypapers.feed import paging, periods
 from dailypapers.feed import selectors as feed
+from dailypapers.infra import limits
 from dailypapers.search import selectors as search
 
 from . import shapes
-from .core import Limit, api_rate
+from .core import Limit
 
 server = MCPServer(
     name="dailypapers",
@@ -81,12 +80,14 @@ def _brief(item: shapes.Item) -> dict[str, Any]:
 
 @_tool
 def search_papers(
-    query: str, limit: int = 10, sort: Literal["relevance", "date", "votes"] = "relevance"
+    query: str,
+    limit: int = paging.SHORT_LIMIT,
+    sort: Literal["relevance", "date", "votes"] = "relevance",
 ) -> list[dict[str, Any]]:
     """Search papers by keywords and meaning. The query language: "exact phrase",
     -excluded, author:"Name", cat:cs.LG, after:2024-01, before:2025; an arXiv id finds that
     paper. Returns up to `limit` (1-50) papers, best first."""
-    limit = max(1, min(limit, 50))
+    limit = _within(limit, paging.SHORT_MAX_LIMIT)
     try:
         results = search.search(query, sort)
     except search.QueryTooLong as exc:  # says how long a query may be
@@ -100,7 +101,7 @@ def daily_papers(
     week: str | None = None,
     month: str | None = None,
     sort: Literal["votes", "trending", "new"] = "votes",
-    limit: int = 20,
+    limit: int = paging.API_LIMIT,
 ) -> list[dict[str, Any]]:
     """The papers the community featured on a day (YYYY-MM-DD; the latest day by default),
     in an ISO week (YYYY-Www) or a month (YYYY-MM), most upvoted first."""
@@ -110,7 +111,8 @@ def daily_papers(
         raise ToolError(str(exc)) from None
     if period is None:
         return []
-    rows = list(feed.listing(period.start, period.end, sort)[: max(1, min(limit, 100))])
+    limit = _within(limit, paging.API_MAX_LIMIT)
+    rows = list(feed.listing(period.start, period.end, sort)[:limit])
     return [_brief(i) for i in shapes.items(rows, period.start, period.end)]
 
 
@@ -122,11 +124,17 @@ def paper_details(paper_id: str) -> dict[str, Any]:
 
 
 @_tool
-def similar_papers(paper_id: str, limit: int = 10) -> list[dict[str, Any]]:
+def similar_papers(paper_id: str, limit: int = paging.SHORT_LIMIT) -> list[dict[str, Any]]:
     """Papers closest in meaning to one paper (by arXiv id or link), or by keywords while it
     is not embedded."""
-    near = search.similar_papers(_item(paper_id).paper, max(1, min(limit, 50))).papers
+    limit = _within(limit, paging.SHORT_MAX_LIMIT)
+    near = search.similar_papers(_item(paper_id).paper, limit).papers
     return [_brief(i) for i in shapes.items(near)]
+
+
+def _within(limit: int, most: int) -> int:
+    """``limit`` brought into 1..``most``: an assistant's number is taken, not refused."""
+    return max(1, min(limit, most))
 
 
 def _item(paper_id: str) -> shapes.Item:
@@ -136,9 +144,7 @@ def _item(paper_id: str) -> shapes.Item:
         raise ToolError(str(exc)) from None
 
 
-# Every HTTP request, tool call or not, like a read of the API (an assistant's session makes a
-# few besides its calls), in a budget of its own.
-_LIMIT = Limit(Budget("mcp", api_rate, method=ALL))
+_LIMIT = Limit(limits.MCP)
 
 
 def http_app(host: str) -> ASGIApp:

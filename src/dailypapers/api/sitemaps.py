@@ -1,7 +1,7 @@
 """``/sitemap.xml`` (django.contrib.sitemaps): every visible paper's page and every day with
 featured papers, in sections of at most 50,000 addresses (the sitemap protocol's limit). The
 addresses are under ``DAILYPAPERS_SITE_URL``, not the request's host: behind a proxy that is
-the public address. Rate-limited per client address (``limited``)."""
+the public address. Rate-limited per client address (``limits.SITEMAP``)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.feed import selectors as feed
+from dailypapers.infra import limits
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
@@ -58,13 +58,8 @@ class DaySitemap(_OnSite):
 
 SITEMAPS: dict[str, type[_OnSite]] = {"papers": PaperSitemap, "days": DaySitemap}
 
-# The index and its sections, in one budget per address. A section lists up to 50,000
-# addresses, and a crawler reads them now and then, one after another: a few a minute keep one
-# client from holding the web processes with them, and delay no crawler much.
-limited = ratelimit(group="sitemaps", key="ip", rate="10/m")
 
-
-@limited
+@limits.SITEMAP.view  # and its sections (``urls``), in one budget
 def index(request: HttpRequest) -> HttpResponse:
     """The sitemap index, as Django's but under the site's address: a section per sitemap
     and one per further page of a large one."""

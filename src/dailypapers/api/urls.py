@@ -1,13 +1,15 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path, re_path
 
+from dailypapers.infra import limits
+
 from . import feeds, hf, sitemaps, v1, views
 from .core import api, not_found, urls
 
 api.add_router("/", hf.router)
 api.add_router("/v1", v1.router)
 
-_limited = views.limited("feeds")
+_limited = limits.FEEDS.view
 
 _FEEDS = [
     ("day", feeds.DayFeed, feeds.DayFeedAtom, "feeds/day"),
@@ -50,7 +52,7 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path(
         "sitemap-<section>.xml",
-        sitemaps.limited(sitemap_views.sitemap),
+        limits.SITEMAP.view(sitemap_views.sitemap),
         {"sitemaps": sitemaps.SITEMAPS},
         name="sitemap_section",
     ),

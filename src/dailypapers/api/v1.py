@@ -4,7 +4,6 @@ member's personal token and follow the site's rules through the same services.""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -12,17 +11,16 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Path, Query, Router, Status
 from ninja.errors import HttpError
 
-from dailypapers.community import limits
 from dailypapers.community import selectors as community
 from dailypapers.community import services as community_services
 from dailypapers.community.models import Comment as CommentRow
 from dailypapers.community.models import Submission as SubmissionRow
-from dailypapers.feed import periods
+from dailypapers.feed import paging, periods
 from dailypapers.feed import selectors as feed
+from dailypapers.infra import limits
 from dailypapers.library import selectors as library
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.categories import NAMES
@@ -31,7 +29,6 @@ from dailypapers.search import selectors as search
 
 from . import cursors, shapes
 from .core import (
-    MAX_LIMIT,
     PERIOD,
     READ_ERRORS,
     WRITE_ERRORS,
@@ -60,7 +57,12 @@ router = Router(tags=["dailypapers"])
 members = Bearer()
 
 Page = Query(1, ge=1, le=100_000, description="Page, from 1.")
-PageLimit = Query(20, ge=1, le=MAX_LIMIT, description=f"Papers per page, at most {MAX_LIMIT}.")
+PageLimit = Query(
+    paging.API_LIMIT,
+    ge=1,
+    le=paging.API_MAX_LIMIT,
+    description=f"Papers per page, at most {paging.API_MAX_LIMIT}.",
+)
 FeedSort = Literal["votes", "trending", "new"]
 
 
@@ -94,7 +96,7 @@ def paper_list(
 def similar(
     request: HttpRequest,
     paper_id: str,
-    limit: int = Query(10, ge=1, le=50),
+    limit: int = Query(paging.SHORT_LIMIT, ge=1, le=paging.SHORT_MAX_LIMIT),
     recent: bool = Query(False, description="Only papers of the corpus's last year."),
 ):
     """The papers nearest in meaning (embeddings), or by keywords (its title) while the paper
@@ -159,8 +161,7 @@ def period_feed(
 @router.get("/trending", response={200: PaperPage, **READ_ERRORS})
 def trending(request: HttpRequest, page: int = Page, limit: int = PageLimit):
     """The last 7 days by the trending score (see /about/ranking)."""
-    end = timezone.localdate()
-    start = end - dt.timedelta(days=6)
+    start, end = feed.trending_window()
     return _paged(request, feed.listing(start, end, "trending"), page, limit, start, end)
 
 
@@ -241,7 +242,7 @@ def me(request: HttpRequest):
 def for_you(
     request: HttpRequest,
     days: int = Query(recommend.DEFAULT_DAYS, ge=1, le=recommend.MAX_DAYS),
-    limit: int = Query(20, ge=1, le=recommend.RANKED),
+    limit: int = Query(paging.API_LIMIT, ge=1, le=recommend.RANKED),
 ):
     """The token owner's "for you" picks of the corpus's last ``days`` days, best first, each
     with its reason (as on /for-you)."""

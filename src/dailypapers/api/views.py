@@ -3,8 +3,6 @@ member's API tokens page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,24 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
+from dailypapers.infra import limits
 from dailypapers.infra.http import MemberRequest
 
 from . import markdown, shapes, tokens
 
 
-def _rate(group: str, request: HttpRequest) -> str:
-    return settings.DAILYPAPERS_API_RATE
-
-
-def limited(group: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The API's rate per address, for open data served outside it (feeds, Markdown)."""
-    return ratelimit(group=f"open-data-{group}", key="ip", rate=_rate)
-
-
-@limited("markdown")
+@limits.MARKDOWN.view
 def paper_markdown(request: HttpRequest, raw: str) -> HttpResponse:
     """``/papers/{id}.md``: what ``HfApi.read_paper`` reads."""
     return markdown_response(shapes.item_for(raw))

@@ -9,10 +9,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from dailypapers.feed import paging
 from dailypapers.feed import selectors as feed
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from .models import Comment, Member, Submission, Vote
@@ -24,7 +26,7 @@ def vote_counts(paper_ids: Iterable[int]) -> dict[int, int]:
     """Members' upvotes per paper; banned members' votes do not count."""
     rows = (
         Vote.objects.filter(paper_id__in=list(paper_ids))
-        .exclude(user__member__banned=True)
+        .filter(active_through("user"))
         .values("paper_id")
         .annotate(n=Count("id"))
     )
@@ -110,6 +112,18 @@ def submission_of(user: User, pk: int) -> Submission | None:
     return Submission.objects.filter(user=user, pk=pk).first()
 
 
+def active_members() -> QuerySet[User]:
+    """Accounts that count: their votes, comments, profile and public collections. Not those a
+    moderator banned."""
+    return get_user_model().objects.filter(active_through())
+
+
+def active_through(relation: str = "") -> Q:
+    """The condition of :func:`active_members` on the account that rows reach through
+    ``relation`` (``"user"``, ``"owner"``): to filter or count them in the same query."""
+    return ~Q(**{f"{relation}__member__banned" if relation else "member__banned": True})
+
+
 def member_of(user: User) -> Member | None:
     """The community's record of an account; None for accounts made outside sign-up."""
     return Member.objects.filter(user=user).first()
@@ -148,16 +162,18 @@ def visible_comment(pk: int) -> Comment | None:
 
 def _visible_comments():
     """Comments shown: not hidden by a moderator, not by a banned member."""
-    return Comment.objects.filter(hidden=False).exclude(user__member__banned=True)
+    return Comment.objects.filter(hidden=False).filter(active_through("user"))
 
 
 def profile(username: str) -> dict[str, Any] | None:
     """A member's public page data, or None: the user, submissions and upvoted papers."""
-    user = get_user_model().objects.filter(username=username).exclude(member__banned=True).first()
+    user = active_members().filter(username=username).first()
     if user is None:
         return None
-    submissions = feed.submissions(user).filter(paper__hidden=False).select_related("paper")
-    upvoted = Paper.objects.filter(member_upvotes__user=user, hidden=False).order_by(
-        "-member_upvotes__created_at"
-    )
-    return {"member": user, "submissions": submissions[:100], "upvoted": upvoted[:100]}
+    submissions = feed.submissions(user).filter(papers.visible_through("paper"))
+    upvoted = papers.visible().filter(member_upvotes__user=user)
+    return {
+        "member": user,
+        "submissions": submissions.select_related("paper")[: paging.PROFILE_ITEMS],
+        "upvoted": upvoted.order_by("-member_upvotes__created_at")[: paging.PROFILE_ITEMS],
+    }

@@ -1,20 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.utils.decorators import method_decorator
-from django.views import View
-from django_ratelimit.decorators import ratelimit
-
-from dailypapers.infra.counters import POSTED_EMAIL
 
 from . import views
-
-
-def _limited(view: type[View]) -> type[View]:
-    """Password resets: 5 an hour per client address, 3 per address asked for."""
-    for key, rate in (("ip", "5/h"), (POSTED_EMAIL, "3/h")):
-        view = method_decorator(ratelimit(key=key, rate=rate, method="POST"), name="dispatch")(view)
-    return view
-
 
 urlpatterns = [
     path("accounts/signup", views.sign_up, name="signup"),
@@ -23,11 +10,8 @@ urlpatterns = [
     path("accounts/verify/resend", views.resend_verification, name="resend_verification"),
     path("accounts/verify/<str:token>", views.verify, name="verify_email"),
     path("accounts/settings", views.account, name="account"),
-    path(
-        "accounts/password/reset",
-        _limited(views.PasswordResetView).as_view(),
-        name="password_reset",
-    ),
+    path("accounts/delete", views.delete_account, name="delete_account"),
+    path("accounts/password/reset", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password/reset/sent",
         auth_views.PasswordResetDoneView.as_view(template_name="community/check_inbox.html"),

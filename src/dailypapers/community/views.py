@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
@@ -13,15 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.feed import selectors as feed
-from dailypapers.infra.counters import POSTED_EMAIL, POSTED_USERNAME
+from dailypapers.infra import limits
 from dailypapers.infra.http import MemberRequest, error_page
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
-from . import limits, selectors, services, signals
+from . import selectors, services, signals
 from .decorators import next_url, participant_required
 from .forms import CommentForm, EmailChangeForm, LoginForm, SignUpForm, SubmitForm
 from .models import Comment, Submission
@@ -29,8 +29,8 @@ from .models import Comment, Submission
 # --- accounts ---------------------------------------------------------------------------------
 
 
-@ratelimit(key="ip", rate="10/h", method="POST")
-@ratelimit(key=POSTED_EMAIL, rate="3/h", method="POST")  # mail to one address
+@limits.SIGN_UP_PER_ADDRESS.view
+@limits.SIGN_UP_PER_EMAIL.view
 def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -40,11 +40,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 
 def limit_log_ins(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """The log-in's limits, on the site's form and the admin's alike, in one budget: 20 tries
-    an hour per client address, and 10 per account however many addresses try it."""
-    per_account = ratelimit(group="log-in", key=POSTED_USERNAME, rate="10/h", method="POST")
-    per_address = ratelimit(group="log-in", key="ip", rate="20/h", method="POST")
-    return per_address(per_account(view))
+    """The log-in's limits, on the site's form and the admin's alike, in one budget: per
+    client address, and per account however many addresses try it."""
+    return limits.LOG_IN_PER_ADDRESS.view(limits.LOG_IN_PER_ACCOUNT.view(view))
 
 
 @method_decorator(limit_log_ins, name="dispatch")
@@ -53,6 +51,8 @@ class LoginView(auth_views.LoginView):
     template_name = "community/login.html"
 
 
+@method_decorator(limits.PASSWORD_RESET_PER_EMAIL.view, name="dispatch")
+@method_decorator(limits.PASSWORD_RESET_PER_ADDRESS.view, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     """Its mail links to ``DAILYPAPERS_SITE_URL``, as the site's other mails do, never to the
     Host a request named: a forged one would send the reset token to someone else's site."""
@@ -101,7 +101,7 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-@ratelimit(key="user", rate="5/h", method="POST")
+@limits.VERIFICATION_MAIL.view
 def resend_verification(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
         services.send_verification(request.user)
@@ -110,7 +110,7 @@ def resend_verification(request: MemberRequest) -> HttpResponse:
 
 
 @login_required
-@ratelimit(key="user", rate="5/h", method="POST")
+@limits.EMAIL_CHANGE.view
 def account(request: MemberRequest) -> HttpResponse:
     form = EmailChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -125,6 +125,22 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     if data is None:
         raise Http404("no such member")
     return render(request, "community/profile.html", data)
+
+
+@login_required
+def delete_account(request: MemberRequest) -> HttpResponse:
+    """Delete the account after the password; the member chooses what becomes of comments."""
+    error = None
+    if request.method == "POST":
+        if not request.user.check_password(request.POST.get("password", "")):
+            error = "That is not your password."
+        else:
+            keep = request.POST.get("comments") != "remove"
+            services.delete_account(request.user, keep_comments=keep)
+            logout(request)
+            messages.success(request, "Your account is deleted.")
+            return redirect("home")
+    return render(request, "community/delete_account.html", {"error": error})
 
 
 # --- submit, vote, comment --------------------------------------------------------------------
@@ -195,7 +211,7 @@ def comment(request: MemberRequest, pk: int) -> HttpResponse:
 
 
 @participant_required
-@ratelimit(key="user", rate="30/m", method="POST")
+@limits.COMMENT_EDIT.view
 def edit_comment(request: MemberRequest, pk: int) -> HttpResponse:
     c = get_object_or_404(Comment, pk=pk, hidden=False)
     if c.user_id != request.user.pk:

@@ -7,10 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community.decorators import participant_required
-from dailypapers.infra.counters import POSTED_EMAIL
+from dailypapers.infra import limits
 from dailypapers.infra.http import MemberRequest, error_page
 
 from . import compose, services
@@ -34,8 +33,8 @@ class MemberDigestForm(forms.Form):
     )
 
 
-@ratelimit(key="ip", rate="10/h", method="POST")
-@ratelimit(key=POSTED_EMAIL, rate="3/h", method="POST")  # mail to one address
+@limits.SUBSCRIBE_PER_ADDRESS.view
+@limits.SUBSCRIBE_PER_EMAIL.view
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

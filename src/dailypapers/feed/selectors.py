@@ -27,6 +27,14 @@ _ORDER = {
     "votes": ["-votes", "-last_featured_at", "arxiv_id"],
     "new": ["-last_featured_at", "-votes", "arxiv_id"],
 }
+TRENDING_DAYS = 7  # trending is of the papers featured in the last week
+
+
+def trending_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The days trending covers, ``(start, end)``: the ``TRENDING_DAYS`` up to ``today`` (the
+    site's today by default), both included."""
+    end = today or timezone.localdate()
+    return end - dt.timedelta(days=TRENDING_DAYS - 1), end
 
 
 def with_votes(queryset: QuerySet[Paper]) -> QuerySet[Paper]:
@@ -76,7 +84,7 @@ def listing(
 
 
 def _visible() -> QuerySet[Featured]:
-    return Featured.objects.filter(paper__hidden=False)
+    return Featured.objects.filter(papers.visible_through("paper"))
 
 
 def latest_day() -> dt.date | None:

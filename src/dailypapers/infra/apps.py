@@ -13,5 +13,6 @@ class SiteConfig(AppConfig):
     def ready(self) -> None:
         from . import pagecache
 
-        # The page cache's triggers watch other apps' tables: after all of them are migrated.
+        # The page cache's triggers watch the tables the apps registered in their ready(): after
+        # all of them are migrated.
         post_migrate.connect(pagecache.install, sender=self, dispatch_uid="pagecache.install")

@@ -7,6 +7,9 @@
 * ``client_ip``: the address limits are counted for (``RATELIMIT_IP_META_KEY``): the
   connection's, or behind ``DAILYPAPERS_TRUSTED_PROXIES`` proxies the one the outermost of
   them saw, from ``X-Forwarded-For``; a client cannot choose its own by sending that header.
+* ``posted_email``, ``posted_username``: keys that count per recipient or account.
+
+What each action may spend, and who counts as one client for it, is the table in ``limits``.
 """
 
 from __future__ import annotations
@@ -122,12 +125,3 @@ def posted_username(group: str, request: HttpRequest) -> str:
     """The account a log-in tries (its ``username``, which the form authenticates), case
     aside. Only that field: keyed on any other, each try could name a fresh counter."""
     return request.POST.get("username", "").strip().lower()
-
-
-POSTED_EMAIL = "dailypapers.infra.counters.posted_email"  # ratelimit keys
-POSTED_USERNAME = "dailypapers.infra.counters.posted_username"
-
-
-def page_rate(group: str, request: HttpRequest) -> str:
-    """The rate of the pages' limit, read per request so that a changed setting applies."""
-    return settings.DAILYPAPERS_PAGE_RATE

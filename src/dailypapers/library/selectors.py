@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 
+from dailypapers.community import selectors as community
+from dailypapers.feed import paging
 from dailypapers.feed import selectors as feed
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
@@ -19,7 +21,7 @@ Viewer = User | AnonymousUser
 
 def of(user: User) -> QuerySet[Collection]:
     """The member's collections, "Saved" first, with ``size`` (visible papers)."""
-    shown = Q(entries__paper__hidden=False)
+    shown = papers.visible_through("entries__paper")
     return Collection.objects.filter(owner=user).annotate(size=Count("entries", filter=shown))
 
 
@@ -34,7 +36,7 @@ def public(username: str, slug: str) -> Collection | None:
     """A public collection by its owner's name and its slug; none of banned members."""
     return (
         Collection.objects.filter(owner__username=username, slug=slug, public=True)
-        .exclude(owner__member__banned=True)
+        .filter(community.active_through("owner"))
         .select_related("owner")
         .first()
     )
@@ -58,7 +60,7 @@ def follows(user: Viewer, kind: str, value: str) -> bool:
     return follows_of(user).filter(kind=kind, key=Follow.key_of(value)).exists()
 
 
-def following_feed(user: User, limit: int = 100) -> list[Paper]:
+def following_feed(user: User, limit: int = paging.FOLLOWING_ITEMS) -> list[Paper]:
     """The newest papers of the authors and categories the member follows, newest first: one
     search for all of them."""
     follows = list(follows_of(user).values_list("kind", "value"))

@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
 from dailypapers.community.decorators import next_url, participant_required
+from dailypapers.feed import paging
+from dailypapers.infra import limits
 from dailypapers.infra.http import MemberRequest, too_large
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
@@ -49,7 +50,7 @@ def collection(request: MemberRequest, pk: int) -> HttpResponse:
         return _change(request, c)
     context = {
         "collection": c,
-        "papers": selectors.papers_in(c)[:500],
+        "papers": selectors.papers_in(c)[: paging.COLLECTION_ITEMS],
         "can_share": services.may_publish(request.user),
     }
     return render(request, "library/collection.html", context)
@@ -81,7 +82,7 @@ def shared(request: HttpRequest, username: str, slug: str) -> HttpResponse:
     c = selectors.public(username, slug)
     if c is None:
         raise Http404("no such public collection")
-    context = {"collection": c, "papers": selectors.papers_in(c)[:500]}
+    context = {"collection": c, "papers": selectors.papers_in(c)[: paging.COLLECTION_ITEMS]}
     return render(request, "library/shared.html", context)
 
 
@@ -150,7 +151,7 @@ def export(request: MemberRequest, pk: int | None = None, kind: str = "json") ->
 
 @require_POST
 @participant_required
-@ratelimit(key="user", rate="10/h", method="POST")
+@limits.LIBRARY_IMPORT.view
 def import_file(request: MemberRequest) -> HttpResponse:
     """Import a library export (JSON) back, collections by name and papers by arXiv id; or a
     BibTeX file or Zotero CSL-JSON export into "Saved"."""

@@ -39,7 +39,13 @@ def pks_by_doi(dois: Iterable[str]) -> dict[str, int]:
 
 def visible() -> QuerySet[Paper]:
     """Papers shown in feeds and search: not hidden (by a moderator, or deleted on arXiv)."""
-    return Paper.objects.filter(hidden=False)
+    return Paper.objects.filter(visible_through())
+
+
+def visible_through(relation: str = "") -> Q:
+    """The condition of :func:`visible` on the paper that rows reach through ``relation``
+    (``"paper"``, ``"entries__paper"``): to filter or count them in the same query."""
+    return Q(**{f"{relation}__hidden" if relation else "hidden": False})
 
 
 def visible_pk(ident: str) -> int | None:

@@ -4,13 +4,13 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_ratelimit.decorators import ratelimit
 
 from dailypapers.community import selectors as community
+from dailypapers.feed import paging
+from dailypapers.infra import limits
 
 from . import selectors
 
-PAGE_SIZE = 20
 FILTERS = ("author", "cat", "after", "before")
 
 
@@ -25,13 +25,13 @@ def query_text(request: HttpRequest) -> str:
     return " ".join(p for p in parts if p)
 
 
-# Each query costs a search of the whole corpus: per member, or per address for readers.
-@ratelimit(key="user_or_ip", rate="60/m", method=ratelimit.ALL)
+@limits.SEARCH.view
 def search(request: HttpRequest) -> HttpResponse:
     text = query_text(request)
     sort = request.GET.get("sort", "relevance")
     results = selectors.search(text, sort) if text else None
-    page = Paginator(results.ids if results else [], PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = results.ids if results else []
+    page = Paginator(ids, paging.SEARCH_PAGE).get_page(request.GET.get("page"))
     papers = results.papers(page.start_index() - 1, page.end_index()) if results else []
     params = request.GET.copy()
     params.pop("page", None)

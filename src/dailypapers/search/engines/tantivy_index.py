@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection
 from tantivy import Filter, Query, TextAnalyzerBuilder, Tokenizer
 
+from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from ..models import IndexChange
@@ -229,7 +230,7 @@ _FIELDS = ("id", "title", "abstract", "authors", "categories", "published")
 
 def _visible_rows(ids: list[int] | None) -> Iterator[dict[str, Any]]:
     """Visible papers (these ids, else all), CHUNK rows per query, in id order."""
-    rows = Paper.objects.filter(hidden=False).order_by("id").values(*_FIELDS)
+    rows = papers.visible().order_by("id").values(*_FIELDS)
     if ids is not None:
         for start in range(0, len(ids), CHUNK):
             yield from rows.filter(id__in=ids[start : start + CHUNK])
