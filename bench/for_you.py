@@ -180,7 +180,7 @@ def measure(members: int, seed: int, sweep: bool) -> dict[str, object]:
     for n, draw in enumerate(draws):
         saved, held = draw[:-HELD_OUT], set(draw[-HELD_OUT:])
         user = User.objects.create_user(f"bench-for-you-{n}", f"m{n}@example.org", "x" * 20)
-        collection = library.saved(user)
+        collection = library.saved_collection(user)
         for paper in Paper.objects.filter(id__in=saved):
             library.add(collection, paper)
         client.force_login(user)

@@ -252,7 +252,7 @@ def test_members_never_get_each_others_marks_name_or_token(day_papers):
     ada, bob = member("ada"), member("bob")
     voted, saved = day_papers[0], day_papers[1]
     community.set_vote(ada, voted, up=True)
-    library.add(library.saved(ada), saved)
+    library.add(library.saved_collection(ada), saved)
     first = signed_in(ada, enforce_csrf_checks=True)
     second = signed_in(bob, enforce_csrf_checks=True)
 

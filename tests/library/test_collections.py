@@ -108,7 +108,7 @@ def test_manage_share_and_delete(papers, ada, client):
     client.post(c.get_absolute_url(), {"action": "update", "name": "Group", "description": ""})
     assert anonymous.get(c.public_url).status_code == 404  # private again
 
-    saved = services.saved(ada)
+    saved = services.saved_collection(ada)
     client.post(saved.get_absolute_url(), {"action": "delete"})
     assert Collection.objects.filter(pk=saved.pk).exists()  # "Saved" stays
     client.post(c.get_absolute_url(), {"action": "delete"})
@@ -131,13 +131,13 @@ def test_only_verified_members_share_and_banned_members_collections_vanish(paper
 
 
 def test_hidden_papers_are_not_shown_but_stay_in_the_export(papers, ada):
-    c = services.saved(ada)
+    c = services.saved_collection(ada)
     for p in papers:
         services.add(c, p)
     papers[2].hidden = True
     papers[2].save()
     assert [p.arxiv_id for p in selectors.papers_in(c)] == ["1512.03385", "1706.03762"]
-    assert selectors.of(ada).get().size == 2
+    assert selectors.collections_of(ada).get().size == 2
     exported = json.loads(formats.to_json([c]))
     assert {p["id"] for p in exported["collections"][0]["papers"]} == {
         "1706.03762",
@@ -150,7 +150,7 @@ def test_export_and_import_back_without_loss(papers, ada, client):
     group = services.create(ada, "Reading group", "Mondays at 10.", public=True)
     for p in papers[:2]:
         services.add(group, p)
-    services.add(services.saved(ada), papers[2])
+    services.add(services.saved_collection(ada), papers[2])
     exported = client.get("/library/export.json")
     assert exported["Content-Disposition"] == 'attachment; filename="library.json"'
 
@@ -252,7 +252,7 @@ def test_a_bibtex_file_becomes_saved_papers(papers, ada, client):
     text = _upload(client, bib, "refs.bib")
     assert "Imported 3 new paper(s)" in text
     assert "Not in this corpus (2): elsewhere, unreadable entry at line 5" in text
-    saved = {p.arxiv_id for p in selectors.papers_in(services.saved(ada))}
+    saved = {p.arxiv_id for p in selectors.papers_in(services.saved_collection(ada))}
     assert saved == {"1706.03762", "1512.03385", "hep-th/9901001"}
     assert "Imported 0 new paper(s)" in _upload(client, bib, "refs.bib")  # nothing twice
 
@@ -273,7 +273,7 @@ def test_a_zotero_csl_json_export_becomes_saved_papers(papers, ada, client):
     ]
     text = _upload(client, json.dumps(items), "zotero.json")
     assert "Imported 2 new paper(s)" in text and "Not in this corpus (1): Elsewhere" in text
-    assert {p.arxiv_id for p in selectors.papers_in(services.saved(ada))} == {
+    assert {p.arxiv_id for p in selectors.papers_in(services.saved_collection(ada))} == {
         "1706.03762",
         "hep-th/9901001",
     }

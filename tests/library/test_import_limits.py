@@ -89,7 +89,7 @@ def test_papers_are_looked_up_a_chunk_at_a_time():
     lookups = [q["sql"] for q in queries if "papers_paper" in q["sql"]]
     assert len(lookups) <= 2 * chunks  # by arXiv id, then by DOI: one query each per chunk
     assert len(queries) <= 8 * chunks + 20  # and a few to store each chunk: not per entry
-    saved = set(services.saved(ada).entries.values_list("paper__arxiv_id", flat=True))
+    saved = set(services.saved_collection(ada).entries.values_list("paper__arxiv_id", flat=True))
     assert saved == {papers[0].arxiv_id, papers[1].arxiv_id}
     assert f"Not in this corpus ({entries // 3:,})" in _flash(client)
 

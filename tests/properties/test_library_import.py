@@ -57,7 +57,7 @@ paper_rows = st.lists(
 def _library(user: User) -> list[tuple[str, str, bool, list[str]]]:
     return [
         (c.name, c.description, c.public, sorted(p.arxiv_id for p in selectors.papers_in(c)))
-        for c in selectors.of(user)
+        for c in selectors.collections_of(user)
         if not c.is_saved
     ]
 
@@ -73,7 +73,7 @@ def test_an_export_imports_back_the_same_collections_and_papers(
             c = services.create(ada, name, description, public)
             for n in held:
                 services.add(c, made[n])
-        report = formats.from_json(grace, formats.to_json(list(selectors.of(ada))))
+        report = formats.from_json(grace, formats.to_json(list(selectors.collections_of(ada))))
         assert report.not_found == []
         assert _library(grace) == _library(ada)
 
@@ -87,7 +87,7 @@ def test_a_bibtex_export_imports_back_every_paper(
         made = [factories.paper(i, title=t, authors=a) for i, t, a in rows]
         report = formats.import_file(grace, formats.to_bibtex(made))
         assert (report.added, report.not_found) == (len(made), [])
-        saved = selectors.papers_in(services.saved(grace))
+        saved = selectors.papers_in(services.saved_collection(grace))
         assert sorted(p.arxiv_id for p in saved) == sorted(p.arxiv_id for p in made)
 
 

@@ -98,7 +98,7 @@ def picks(user, days=selectors.DEFAULT_DAYS):
 def test_the_feed_is_about_what_the_member_upvoted_and_saved(corpus, ada):
     graphs = corpus["graphs"]
     community.set_vote(ada, graphs[0], True)
-    library.add(library.saved(ada), graphs[1])
+    library.add(library.saved_collection(ada), graphs[1])
     chosen = picks(ada)
     top = [p.paper for p in chosen[:6]]
     assert set(top) == set(graphs[2:]), [p.title for p in top]  # the six other graph papers
@@ -127,7 +127,7 @@ def test_cached_cards_keep_each_picks_own_reason_and_show_new_votes(corpus, ada)
     a card names the paper it is close to, and a vote by anyone shows on the next request."""
     graphs = corpus["graphs"]
     community.set_vote(ada, graphs[0], True)
-    library.add(library.saved(ada), graphs[1])
+    library.add(library.saved_collection(ada), graphs[1])
     client = Client(HTTP_HOST="localhost")
     client.force_login(ada)
     first = client.get("/for-you").content.decode()
@@ -258,7 +258,7 @@ def test_a_members_digest_carries_the_same_picks_and_never_repeats_one(corpus, a
 
     graphs, quantum = corpus["graphs"], corpus["quantum"]
     community.set_vote(ada, graphs[0], True)
-    library.add(library.saved(ada), graphs[1])
+    library.add(library.saved_collection(ada), graphs[1])
     library.dismiss(ada, graphs[2])
     factories.feature(quantum[0], NEWEST.date(), upvotes=5)  # the day's trending paper
     Subscriber.objects.create(email=ada.email, user=ada, confirmed_at=NEWEST)

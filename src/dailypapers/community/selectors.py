@@ -124,7 +124,7 @@ def active_through(relation: str = "") -> Q:
     return ~Q(**{f"{relation}__member__banned" if relation else "member__banned": True})
 
 
-def member_of(user: User) -> Member | None:
+def find_member(user: User) -> Member | None:
     """The community's record of an account; None for accounts made outside sign-up."""
     return Member.objects.filter(user=user).first()
 
@@ -133,7 +133,7 @@ def can_participate(user: Viewer) -> bool:
     """Signed in, with a verified address, and not banned."""
     if not user.is_authenticated:
         return False
-    member = member_of(user)
+    member = find_member(user)
     if member is not None and member.banned:
         return False
     # Operators' accounts come from `createsuperuser`, which sends no verification mail.

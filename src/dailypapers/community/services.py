@@ -97,7 +97,7 @@ def verify_email(token: str) -> User:
             "This link was already used, or the account changed since it was sent "
             "(its address, password or verification). Log in to get a new one."
         )
-    member = member_for(user)
+    member = ensure_member(user)
     if user.email.lower() != data["email"].lower():
         if User.objects.filter(email__iexact=data["email"]).exclude(pk=user.pk).exists():
             raise CommunityError("That address now belongs to another account.")
@@ -125,7 +125,7 @@ def _account_state(user: User) -> str:
     return salted_hmac(VERIFY_SALT, value, algorithm="sha256").hexdigest()[:32]
 
 
-def member_for(user: User) -> Member:
+def ensure_member(user: User) -> Member:
     """The community's record of an account, created for accounts made outside sign-up."""
     member, _ = Member.objects.get_or_create(user=user)
     return member

@@ -116,7 +116,7 @@ def account(request: MemberRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.request_email_change(request.user, form.cleaned_data["email"])
         return render(request, "community/check_inbox.html", {"email": form.cleaned_data["email"]})
-    member = selectors.member_of(request.user)
+    member = selectors.find_member(request.user)
     return render(request, "community/account.html", {"form": form, "member": member})
 
 

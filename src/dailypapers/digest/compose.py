@@ -45,19 +45,20 @@ def announces(p: periods.Period) -> bool:
 
 @dataclass
 class Edition:
-    """A period's shared material, computed once per run: the trending papers and the papers
-    newly announced in it (for category subscriptions)."""
+    """A period's shared material, computed once per run: its featured papers, most upvoted
+    first (a digest's "trending" part is their head), and the papers newly announced in it
+    (for category subscriptions)."""
 
     frequency: str
     period: periods.Period
-    trending: list[Paper]
+    most_upvoted: list[Paper]
     announced: list[Paper]
     bodies: dict[tuple, tuple[str, str]] = field(default_factory=dict)  # rendered, by papers
 
     @classmethod
     def build(cls, frequency: str, p: periods.Period) -> Edition:
-        trending = list(selectors.listing(p.start, p.end, "votes"))
-        return cls(frequency, p, trending, list(papers.announced_between(p.start, p.end)))
+        most_upvoted = list(selectors.listing(p.start, p.end, "votes"))
+        return cls(frequency, p, most_upvoted, list(papers.announced_between(p.start, p.end)))
 
     @property
     def key(self) -> str:
@@ -88,7 +89,7 @@ def compose(subscriber: Subscriber, edition: Edition, already_sent: set[int]) ->
     digest = Digest(subscriber, edition)
     seen = set(already_sent)
     if subscriber.wants_trending:
-        digest.trending = _take(edition.trending, seen, TRENDING_PER_DIGEST)
+        digest.trending = _take(edition.most_upvoted, seen, TRENDING_PER_DIGEST)
     if subscriber.user is not None:
         digest.picks = recommend.picks(subscriber.user, PICKS_PER_DIGEST, exclude=seen)
         seen.update(p.paper.pk for p in digest.picks)

@@ -57,7 +57,7 @@ def _freshness() -> dict[str, dict[str, Any]]:
     now = timezone.now()
     if _read is not None and (now - _read[0]).total_seconds() < LAG_EVERY:
         return _read[1]
-    lag = search.lag()
+    lag = search.index_backlog()
     oldest = min((t for t in (lag.keyword_since, lag.semantic_since) if t), default=None)
     parts = {
         "worker": _part(processes.newest_heartbeat(), settings.DAILYPAPERS_WORKER_TIMEOUT, now),

@@ -95,8 +95,7 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
     # Plain executemany: the ORM's bulk_create/bulk_update spend most of an import preparing
     # values field by field (bulk_update even builds a CASE per field and row).
     with connection.cursor() as cursor:
-        # Many rows per INSERT: the search index's trigger then runs inside one statement,
-        # where FTS5 buffers its writes (per-row statements make it flush at every row).
+        # Many rows per INSERT: one statement to prepare and send per chunk, not per row.
         row = f"({', '.join(['%s'] * (len(columns) + 4))})"
         for start in range(0, len(to_create), ROWS_PER_INSERT):
             chunk = to_create[start : start + ROWS_PER_INSERT]

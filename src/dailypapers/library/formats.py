@@ -192,7 +192,7 @@ def _ids(texts: list[str]) -> list[str]:
 
 
 def _save_references(user: User, references: list[_Reference]) -> ImportReport:
-    target = services.saved(user)
+    target = services.saved_collection(user)
     return _store([(target, r) for r in references], collections=1)
 
 
@@ -241,9 +241,9 @@ def _list(value: Any) -> list:
 
 def _target(user: User, item: dict) -> Collection:
     if item.get("saved"):
-        return services.saved(user)
+        return services.saved_collection(user)
     name = " ".join(str(item.get("name", "")).split())
-    existing = selectors.of(user).filter(name=name, is_saved=False).first()
+    existing = selectors.collections_of(user).filter(name=name, is_saved=False).first()
     if existing is not None:
         return existing
     return services.create(

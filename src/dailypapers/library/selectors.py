@@ -19,7 +19,7 @@ from .models import Collection, Dismissal, Entry, Follow
 Viewer = User | AnonymousUser
 
 
-def of(user: User) -> QuerySet[Collection]:
+def collections_of(user: User) -> QuerySet[Collection]:
     """The member's collections, "Saved" first, with ``size`` (visible papers)."""
     shown = papers.visible_through("entries__paper")
     return Collection.objects.filter(owner=user).annotate(size=Count("entries", filter=shown))
@@ -92,7 +92,7 @@ def saved_ids(user: Viewer, paper_ids: Iterable[int]) -> set[int]:
     return set(found.values_list("paper_id", flat=True))
 
 
-def holdings(user: User) -> dict[int, set[int]]:
+def collections_by_paper(user: User) -> dict[int, set[int]]:
     """Where the member keeps each of their papers: ``{paper id: ids of the collections}``."""
     found: dict[int, set[int]] = {}
     for paper_id, collection_id in Entry.objects.filter(collection__owner=user).values_list(
@@ -100,14 +100,6 @@ def holdings(user: User) -> dict[int, set[int]]:
     ):
         found.setdefault(paper_id, set()).add(collection_id)
     return found
-
-
-def holding(user: Viewer, paper: Paper) -> set[int]:
-    """The ids of the viewer's collections that hold ``paper``."""
-    if not user.is_authenticated:
-        return set()
-    found = Entry.objects.filter(collection__owner=user, paper=paper)
-    return set(found.values_list("collection_id", flat=True))
 
 
 # --- signals for the recommendations --------------------------------------------------------

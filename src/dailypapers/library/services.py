@@ -26,7 +26,7 @@ class LibraryError(Exception):
     """A request the library refuses; the message is for the member."""
 
 
-def saved(user: User) -> Collection:
+def saved_collection(user: User) -> Collection:
     """The member's "Saved" collection, made on first use (safe under concurrent saves)."""
     found = Collection.objects.filter(owner=user, is_saved=True).first()
     if found is not None:

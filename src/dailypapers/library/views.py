@@ -33,9 +33,9 @@ def library(request: MemberRequest) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             return redirect(c.get_absolute_url())
-    services.saved(request.user)  # "Saved" is there from the start
+    services.saved_collection(request.user)  # "Saved" is there from the start
     context = {
-        "collections": selectors.of(request.user),
+        "collections": selectors.collections_of(request.user),
         "can_import": community.can_participate(request.user),  # as import_file requires
         "max_entries": f"{formats.MAX_ENTRIES:,}",
     }
@@ -91,7 +91,7 @@ def shared(request: HttpRequest, username: str, slug: str) -> HttpResponse:
 def save(request: MemberRequest, pk: int) -> HttpResponse:
     """Put a paper in "Saved", or take it out (``action=remove``)."""
     paper = get_object_or_404(papers.visible(), pk=pk)
-    target = services.saved(request.user)
+    target = services.saved_collection(request.user)
     if request.POST.get("action") == "remove":
         services.remove(target, paper)
     else:
@@ -136,7 +136,7 @@ def place(request: MemberRequest, pk: int) -> HttpResponse:
 @login_required
 def export(request: MemberRequest, pk: int | None = None, kind: str = "json") -> HttpResponse:
     """A collection (or all of them) as JSON, or as BibTeX."""
-    chosen = [_own(request, pk)] if pk is not None else list(selectors.of(request.user))
+    chosen = [_own(request, pk)] if pk is not None else list(selectors.collections_of(request.user))
     name = chosen[0].slug if pk is not None else "library"
     if kind == "bib":
         rows = [p for c in chosen for p in selectors.papers_in(c)]

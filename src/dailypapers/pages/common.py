@@ -48,8 +48,8 @@ def own(request: HttpRequest, content: int | None) -> Own:
 
 
 def _read_own(user: User) -> Own:
-    collections = list(library.of(user))
-    holding = library.holdings(user)
+    collections = list(library.collections_of(user))
+    holding = library.collections_by_paper(user)
     saved = {c.pk for c in collections if c.is_saved}
     return Own(
         member=True,

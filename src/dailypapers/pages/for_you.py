@@ -31,7 +31,7 @@ def for_you(request: MemberRequest) -> HttpResponse:
     days = int(text)
     ranking = recommend.ranking(request.user, days)
     page = common.page(request, ranking.picks)
-    picks = {pick.paper.pk: pick for pick in recommend.resolve(list(page))}
+    picks = {pick.paper.pk: pick for pick in recommend.with_papers(list(page))}
     # The cards come from the cache the listings fill; only the reasons are rendered here.
     reasons = {
         pk: render_to_string("recommend/_reason.html", {"pick": p}) for pk, p in picks.items()

@@ -23,7 +23,7 @@ from dailypapers.library import selectors as library
 def my_data(request: MemberRequest) -> HttpResponse:
     """Everything the site holds about the member, as one JSON file."""
     user = request.user
-    member = community.member_of(user)
+    member = community.find_member(user)
     data = {
         "account": {
             "username": user.username,
@@ -37,7 +37,7 @@ def my_data(request: MemberRequest) -> HttpResponse:
             {"paper": f.paper.arxiv_id, "day": f.day.isoformat()}
             for f in feed.submissions(user).select_related("paper")
         ],
-        "library": library_formats.export(list(library.of(user))),
+        "library": library_formats.export(list(library.collections_of(user))),
         "digest": digest.subscription_of(user),
         "follows": [{"kind": f.kind, "value": f.value} for f in library.follows_of(user)],
         "not_interested": library.dismissed(user),

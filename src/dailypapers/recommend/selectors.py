@@ -143,10 +143,10 @@ def picks(
     in an earlier digest)."""
     skip = set(exclude)
     chosen = [(pk, r) for pk, r in ranking(user, days).picks if pk not in skip][:limit]
-    return resolve(chosen)
+    return with_papers(chosen)
 
 
-def resolve(chosen: Sequence[tuple[int, Reason]]) -> list[Pick]:
+def with_papers(chosen: Sequence[tuple[int, Reason]]) -> list[Pick]:
     """Picks with their papers (with votes) and the liked papers their reasons name; a
     paper hidden since the ranking was made is left out."""
     rows = feed.with_votes(papers.visible()).in_bulk([pk for pk, _ in chosen])

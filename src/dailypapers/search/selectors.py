@@ -329,7 +329,7 @@ def _reordered(res: Results) -> Results:
 
 
 @dataclass(frozen=True)
-class Lag:
+class Backlog:
     """How far search is behind the corpus: papers changed and not in the keyword index yet,
     and visible papers not embedded yet, each with when the oldest of them changed."""
 
@@ -339,7 +339,7 @@ class Lag:
     semantic_since: dt.datetime | None
 
 
-def lag() -> Lag:
+def index_backlog() -> Backlog:
     """Search's backlog, for /healthz (two indexed aggregate queries)."""
     changed = Paper.objects.filter(pk__in=IndexChange.objects.values("paper_id"))
     keyword = changed.aggregate(n=Count("pk"), since=Min("modified_at"))
@@ -348,4 +348,4 @@ def lag() -> Lag:
         semantic = unembedded.aggregate(n=Count("pk"), since=Min("created_at"))
     else:
         semantic = {"n": 0, "since": None}
-    return Lag(keyword["n"], keyword["since"], semantic["n"], semantic["since"])
+    return Backlog(keyword["n"], keyword["since"], semantic["n"], semantic["since"])
