@@ -176,11 +176,20 @@ def _import_new_version(p: Paper, tmp_path: Path) -> None:
     assert "updated 1" in out
 
 
+def _import_hf_summary(p: Paper, tmp_path: Path) -> None:
+    item = {"paper": {"id": p.arxiv_id, "title": p.title, "ai_summary": "A new AI summary."}}
+    path = tmp_path / "hf.jsonl"
+    path.write_text(json.dumps({"date": str(today()), "papers": [item]}) + "\n")
+    out, _ = import_files("hf-daily", path)
+    assert "updated 1" in out  # same version: Hugging Face's fields change anyway
+
+
 WRITES = {
     "vote": (_vote, lambda page, p: 'class="votes-count">1<' in card(page, p)),
     "featured": (_feature_another, lambda page, p: "Submitted just now" in page),
     "hidden": (_hide, lambda page, p: f'id="card-{p.pk}"' not in page and "2 papers" in page),
     "ingest": (_import_new_version, lambda page, p: "A corrected title" in page),
+    "hf summary": (_import_hf_summary, lambda page, p: "A new AI summary." in card(page, p)),
 }
 
 

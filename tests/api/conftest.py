@@ -37,6 +37,12 @@ def site(transactional_db) -> Site:
         categories=["cs.CV"],
         primary_category="cs.CV",
         code_url="https://github.com/KaimingHe/deep-residual-networks",
+        # Hugging Face's fields, written here (their own AI text is not CC0).
+        github_stars=6700,
+        ai_summary="Residual connections let very deep networks train.",
+        ai_keywords=["residual learning", "ImageNet"],
+        organization="msra",
+        organization_fullname="Microsoft Research Asia",
         version=2,
         published=dt.datetime(2015, 12, 10, tzinfo=dt.UTC),
     )

@@ -55,6 +55,8 @@ def test_an_entry_carries_abstract_authors_categories_and_links(site, live_serve
         # TeX as Unicode, and a percent sign is not a TeX comment.
         assert "𝒪(L) layers" in entry.summary and "50% deeper" in entry.summary
         assert "$" not in entry.summary
+        assert "AI summary (Hugging Face):</strong> Residual connections" in entry.summary
+        assert "https://github.com/KaimingHe/deep-residual-networks" in entry.summary
 
 
 def test_pages_link_their_feeds(site, live_server):

@@ -79,6 +79,15 @@ def test_paper_info_search_and_markdown(site, hf):
     assert info.title == "Deep Residual Learning for Image Recognition"
     assert info.upvotes == 10 and info.submitted_at is not None
     assert info.github_repo == "https://github.com/KaimingHe/deep-residual-networks"
+    assert info.github_stars == 6700
+    assert info.ai_summary == "Residual connections let very deep networks train."
+    assert info.ai_keywords == ["residual learning", "ImageNet"]
+    assert (info.organization.name, info.organization.fullname) == (
+        "msra",
+        "Microsoft Research Asia",
+    )
+    bare = hf.paper_info("1706.03762")  # nothing from Hugging Face: null, as they write it
+    assert (bare.ai_summary, bare.ai_keywords, bare.github_stars, bare.organization) == (None,) * 4
     assert hf.paper_info("hep-th/9901001").title == "An old-style identifier"
     with pytest.raises(HfHubHTTPError) as caught:
         hf.paper_info("2501.99999")
@@ -126,10 +135,18 @@ def test_a_real_hugging_face_day_comes_back_as_it_went_in(live_server, transacti
         assert (mine.upvotes or 0) == item["paper"]["upvotes"]  # the client reads 0 as None
         assert mine.comments == item["numComments"]
         assert [a.name for a in mine.authors] == [a["name"] for a in item["paper"]["authors"]]
-    for item in original[:3]:
-        info = hf.paper_info(item["paper"]["id"])
-        assert info.github_repo == item["paper"].get("githubRepo")
-        assert info.project_page == item["paper"].get("projectPage")
+    for item in original:
+        theirs, info = item["paper"], hf.paper_info(item["paper"]["id"])
+        assert info.github_repo == theirs.get("githubRepo")
+        assert info.project_page == theirs.get("projectPage")
+        assert info.github_stars == theirs.get("githubStars")
+        summary = theirs.get("ai_summary")
+        assert info.ai_summary == (" ".join(summary.split()) if summary else None)
+        assert info.ai_keywords == (theirs.get("ai_keywords") or None)
+        org = theirs.get("organization")
+        assert (info.organization and info.organization.name) == (org and org["name"])
+        if org:
+            assert info.organization.fullname == org["fullname"]
     # Trending on one day: by votes, as Hugging Face orders the day.
     upvotes = [p.upvotes or 0 for p in served]
     assert upvotes == sorted(upvotes, reverse=True)

@@ -45,6 +45,7 @@ def test_every_tool_answers_from_the_site(site):
             found = structured(await client.call_tool("search_papers", {"query": "residual image"}))
             assert found[0]["id"] == "1512.03385"
             assert found[0]["url"].endswith("/papers/1512.03385")
+            assert found[0]["ai_summary"].startswith("Residual connections")
 
             day = structured(await client.call_tool("daily_papers", {"date": MONDAY.isoformat()}))
             assert [p["id"] for p in day] == ["1512.03385", "1706.03762"]
@@ -55,6 +56,7 @@ def test_every_tool_answers_from_the_site(site):
                 await client.call_tool("paper_details", {"paper_id": "1706.03762"})
             )
             assert details["votes"]["total"] == 5 and details["authors"][0] == "Ashish Vaswani"
+            assert details["hugging_face"]["ai_keywords"] == []
 
             near = structured(
                 await client.call_tool("similar_papers", {"paper_id": "1512.03385", "limit": 2})

@@ -21,6 +21,11 @@ def test_the_paper_page_answers_markdown_when_asked(site, client):
     assert md["Content-Type"] == "text/markdown; charset=utf-8"
     assert md.content.decode().startswith("# Deep Residual Learning")
     assert "Accept" in md["Vary"]
+    text = md.content.decode()
+    assert "**AI summary (Hugging Face):** Residual connections let" in text
+    assert "- **Code:** https://github.com/KaimingHe/deep-residual-networks (6700 stars)" in text
+    assert "- **Organization:** Microsoft Research Asia" in text
+    assert "- **Keywords:** residual learning, ImageNet" in text
     html = client.get("/papers/1512.03385", HTTP_ACCEPT="text/html,*/*;q=0.8")
     assert html["Content-Type"].startswith("text/html") and "Accept" in html["Vary"]
     assert client.get("/papers/hep-th/9901001.md").content.decode().startswith("# An old-style")

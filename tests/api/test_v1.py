@@ -45,6 +45,19 @@ def test_paper_with_its_votes_featurings_and_links(site, client):
     assert p["links"]["page"].endswith("/papers/1706.03762")
     assert [f["day"] for f in p["featured"]] == [MONDAY.isoformat()]
     assert client.get("/api/v1/papers/hep-th/9901001").json()["title"] == "An old-style identifier"
+    assert p["hugging_face"] == {
+        "ai_summary": "",
+        "ai_keywords": [],
+        "github_stars": None,
+        "organization": None,
+    }
+    hf = client.get("/api/v1/papers/1512.03385").json()["hugging_face"]
+    assert hf == {
+        "ai_summary": "Residual connections let very deep networks train.",
+        "ai_keywords": ["residual learning", "ImageNet"],
+        "github_stars": 6700,
+        "organization": {"name": "msra", "fullname": "Microsoft Research Asia"},
+    }
 
 
 def test_errors_are_json_with_a_readable_message(site, client):

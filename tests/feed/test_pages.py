@@ -30,6 +30,40 @@ def test_day_page_lists_that_days_papers_by_votes(client):
     assert "Monday, 8 September 2025" in response.content.decode()
 
 
+def test_a_card_shows_what_hugging_face_says_of_the_paper(client):
+    described = paper(
+        title="Described",
+        abstract="The whole abstract.",
+        ai_summary="One sentence & no more.",
+        ai_keywords=["diffusion models"],
+        code_url="https://github.com/example/code",
+        github_stars=321,
+        project_url="https://example.org/p",
+        organization="acme",
+        organization_fullname="Acme Labs",
+    )
+    feature(described, MON, upvotes=5)
+    feature(paper(title="Plain", abstract="Only an abstract."), MON)
+
+    html = client.get("/papers/date/2025-09-08").content.decode()
+
+    card = re.search(rf'<article class="card" id="card-{described.pk}">.*?</article>', html, re.S)[
+        0
+    ]
+    summary = card.index("AI summary (Hugging Face)</span> One sentence &amp; no more.")
+    assert card.index('class="card-title') < summary < card.index("<details")
+    assert re.search(
+        r"<details[^>]*><summary>Abstract</summary>\s*<p[^>]*>The whole abstract.", card
+    )
+    assert (
+        '<a class="chip keyword" href="/search?q=diffusion%20models">diffusion models</a>' in card
+    )
+    assert "★ 321" in card and 'href="https://example.org/p"' in card
+    assert '<span class="org" title="organisation on Hugging Face">Acme Labs</span>' in card
+    # A paper without a summary shows its abstract as before, with no label.
+    assert html.count("AI summary (Hugging Face)") == 1 and "Only an abstract." in html
+
+
 def test_sort_by_newest_uses_when_it_was_featured(client):
     feature(paper(title="Morning"), MON, upvotes=50, hour=7)
     feature(paper(title="Evening"), MON, upvotes=1, hour=20)

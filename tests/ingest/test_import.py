@@ -240,3 +240,70 @@ def test_hf_bad_items_are_skipped_with_their_location(write_jsonl):
     assert f"{path}:1 item 1: missing 'paper' object" in err
     assert f"{path}:1 item 2: paper.upvotes: expected a count, got -4" in err
     assert f"{path}:2: date: not a date: 'someday'" in err
+
+
+HF_EXTRAS = {
+    "ai_summary": "Models guess  when\nunsure.",
+    "ai_keywords": ["hallucination", "evaluation", "hallucination"],
+    "githubStars": 42,
+    "organization": {"_id": "x", "name": "openai", "fullname": "OpenAI", "avatar": "x"},
+}
+
+
+def test_hf_extras_land_and_a_malformed_one_is_dropped_while_the_item_lands(write_jsonl):
+    good = hf_item()
+    good["paper"].update(HF_EXTRAS)
+    bad = hf_item("2509.00004")
+    bad["paper"].update(ai_summary=5, ai_keywords="x", githubStars="many", organization="acme")
+    on_item = hf_item("2509.00005")  # some captures put the organisation on the item only
+    on_item["organization"] = {"name": "acme", "fullname": "Acme Labs"}
+    path = write_jsonl("x.jsonl", [{"date": "2025-09-08", "papers": [good, bad, on_item]}])
+
+    out, err = import_files("hf-daily", path)
+
+    assert "created 3, updated 0, unchanged 0, skipped 0" in out and err == ""
+    p = Paper.objects.get(arxiv_id="2509.04664")
+    assert p.ai_summary == "Models guess when unsure."
+    assert p.ai_keywords == ["hallucination", "evaluation"]
+    assert (p.github_stars, p.organization, p.organization_fullname) == (42, "openai", "OpenAI")
+    dropped = Paper.objects.get(arxiv_id="2509.00004")
+    assert (dropped.ai_summary, dropped.ai_keywords, dropped.github_stars) == ("", [], None)
+    assert dropped.organization == "" and dropped.title == "Why Language Models Hallucinate"
+    org = Paper.objects.values_list("organization", "organization_fullname")
+    assert org.get(arxiv_id="2509.00005") == ("acme", "Acme Labs")
+
+
+def test_hf_reimport_fills_in_extras_at_the_same_version_and_arxiv_keeps_them(write_jsonl):
+    richer = hf_item()
+    richer["paper"].update(HF_EXTRAS)
+    plain = write_jsonl("old.jsonl", [{"date": "2025-09-08", "papers": [hf_item()]}])
+    rich = write_jsonl("new.jsonl", [{"date": "2025-09-08", "papers": [richer]}])
+    import_files("hf-daily", plain)
+    before = Paper.objects.get().modified_at
+
+    out, _ = import_files("hf-daily", rich)
+    assert "updated 1" in out
+    p = Paper.objects.get()
+    assert (p.ai_summary, p.github_stars) == ("Models guess when unsure.", 42)
+    assert p.modified_at > before  # cached cards are keyed by it
+
+    out, _ = import_files("hf-daily", rich)
+    assert "updated 0, unchanged 1" in out
+    assert Paper.objects.get().modified_at == p.modified_at  # nothing written
+    out, _ = import_files("hf-daily", plain)  # a capture without them does not blank them
+    assert "unchanged 1" in out
+
+    stars = dict(richer, paper={**richer["paper"], "githubStars": 50})
+    out, _ = import_files("hf-daily", write_jsonl("s.jsonl", [stars]))
+    assert "updated 1" in out and Paper.objects.get().github_stars == 50
+
+    arxiv = kaggle("2509.04664", versions=("v1", "v2"), title="Why Language Models Hallucinate")
+    out, _ = import_files("arxiv", write_jsonl("arxiv.jsonl", [arxiv]))
+    assert "updated 1" in out
+    p = Paper.objects.get()
+    assert p.version == 2 and p.ai_summary == "Models guess when unsure."
+    assert (p.code_url, p.github_stars, p.organization) == (
+        richer["paper"]["githubRepo"],
+        50,
+        "openai",
+    )

@@ -3,6 +3,7 @@
 import gzip
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -61,3 +62,45 @@ def test_day_page_shows_that_days_hf_papers_sorted_by_votes(client):
     votes = [upvotes[i] for i in shown]
     assert votes == sorted(votes, reverse=True)
     assert f"{len(upvotes)} papers" in html
+
+
+HF_EXTRAS = ("ai_summary", "ai_keywords", "githubStars", "githubRepo", "projectPage")
+
+
+def test_reimporting_real_days_fills_in_hugging_faces_fields_and_cards_show_them(
+    client, write_jsonl
+):
+    with gzip.open(shared_data("hf-daily-papers", "daily-01.jsonl.gz")) as f:
+        days = (json.loads(line) for line in f)
+        day = next(d for d in days if any("organization" in i["paper"] for i in d["papers"]))
+    items = day["papers"]
+    bare = [
+        {**item, "organization": None, "paper": {
+            k: v for k, v in item["paper"].items() if k not in (*HF_EXTRAS, "organization")
+        }}
+        for item in items
+    ]  # fmt: skip
+    import_files("hf-daily", write_jsonl("bare.jsonl", [{**day, "papers": bare}]))
+    full = write_jsonl("full.jsonl", [day])
+
+    out, err = import_files("hf-daily", full)
+
+    richer = [i for i in items if any(k in i["paper"] for k in (*HF_EXTRAS, "organization"))]
+    assert f"updated {len(richer)}," in out, err
+    papers = {p.arxiv_id: p for p in Paper.objects.all()}
+    for item in items:
+        theirs, mine = item["paper"], papers[item["paper"]["id"]]
+        assert mine.ai_summary == " ".join(theirs.get("ai_summary", "").split())
+        assert mine.github_stars == theirs.get("githubStars")
+        assert mine.code_url == theirs.get("githubRepo", "")
+        assert mine.organization == (theirs.get("organization") or {}).get("name", "")
+    out, _ = import_files("hf-daily", full)
+    assert f"updated 0, unchanged {len(items)}," in out  # an unchanged file writes nothing
+
+    html = client.get(f"/papers/date/{day['date']}").content.decode()
+    summaries = [i["paper"]["ai_summary"] for i in items if i["paper"].get("ai_summary")]
+    assert html.count("AI summary (Hugging Face)") == len(summaries)
+    org = next(i["paper"]["organization"] for i in items if i["paper"].get("organization"))
+    assert org["fullname"] in html
+    keyword = next(k for i in items for k in i["paper"].get("ai_keywords", []))
+    assert f'href="/search?q={quote(keyword)}"' in html

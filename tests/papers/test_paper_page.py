@@ -17,6 +17,12 @@ def test_paper_page_shows_everything_a_reader_needs(client):
         journal_ref="J. Hallucination 1 (2025)",
         comments="12 pages",
         code_url="https://github.com/example/code",
+        github_stars=1234,
+        project_url="https://example.org/project",
+        ai_summary="Models guess when unsure.",
+        ai_keywords=["hallucination", "language models"],
+        organization="openai",
+        organization_fullname="OpenAI",
     )
     feature(p, dt.date(2025, 9, 8), upvotes=27, comments=3)
 
@@ -36,6 +42,12 @@ def test_paper_page_shows_everything_a_reader_needs(client):
         'href="/papers/date/2025-09-08"',
         "27 upvotes, 3 comments",
         "https://github.com/example/code",
+        "★ 1234",
+        "https://example.org/project",
+        '<span class="ai-label">AI summary (Hugging Face)</span> Models guess when unsure.',
+        '<a class="chip keyword" href="/search?q=language%20models">language models</a>',
+        "Ofir Nachum</a> · <span",
+        ">OpenAI</span>",
         "vendor/katex/katex.min.js",
     ]:
         assert text in html, text

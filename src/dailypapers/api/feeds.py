@@ -59,11 +59,18 @@ class _PaperFeed(Feed):
             " · ",
             '<a href="{}">{}</a>',
             [(item.abs_url, "arXiv"), (item.pdf_url, "PDF")]
-            + ([(item.code_url, "Code")] if item.code_url else []),
+            + ([(item.code_url, "Code")] if item.code_url else [])
+            + ([(item.project_url, "Project page")] if item.project_url else []),
+        )
+        summary = (
+            format_html("<p><strong>AI summary (Hugging Face):</strong> {}</p>", item.ai_summary)
+            if item.ai_summary
+            else ""
         )
         html = format_html(
-            "<p><em>{}</em></p><p>{}</p><p>{}</p>",
+            "<p><em>{}</em></p>{}<p>{}</p><p>{}</p>",
             authors,
+            summary,
             tex.to_unicode(item.abstract),
             links,
         )

@@ -12,14 +12,18 @@ from . import shapes
 def render(item: shapes.Item) -> str:
     p = item.paper
     lines = [f"# {p.title}", "", f"**Authors:** {', '.join(p.authors) or 'unknown'}", ""]
+    if p.ai_summary:
+        lines += [f"**AI summary (Hugging Face):** {p.ai_summary}", ""]
     facts = [
         ("arXiv", f"[{p.arxiv_id}]({p.abs_url})" + (f" (v{p.version})" if p.version else "")),
         ("PDF", p.pdf_url),
         ("Published", f"{p.published:%Y-%m-%d}" if p.published else ""),
         ("Updated", f"{p.updated:%Y-%m-%d}" if p.updated else ""),
         ("Categories", ", ".join(p.categories)),
-        ("Code", p.code_url),
+        ("Code", p.code_url + (f" ({p.github_stars} stars)" if p.github_stars else "")),
         ("Project page", p.project_url),
+        ("Organization", p.organization_fullname or p.organization),
+        ("Keywords", ", ".join(p.ai_keywords)),
         ("DOI", p.doi),
         ("Journal reference", p.journal_ref),
         ("Comments", p.comments),

@@ -75,6 +75,7 @@ def _brief(item: shapes.Item) -> dict[str, Any]:
     brief["published"] = full["published"].date().isoformat() if full["published"] else None
     brief["url"], brief["pdf"] = full["links"]["page"], full["links"]["pdf"]
     brief["votes"] = full["votes"]["total"]
+    brief["ai_summary"] = full["hugging_face"]["ai_summary"]  # Hugging Face's TL;DR, if any
     return brief
 
 

@@ -30,6 +30,11 @@ class HfUser(Schema):
     type: str = "user"
 
 
+class HfOrganization(Schema):
+    name: str = Field(description="Its name on Hugging Face.")
+    fullname: str
+
+
 class HfPaper(Schema):
     id: str = Field(description="arXiv id, without version.")
     authors: list[HfAuthor]
@@ -41,7 +46,11 @@ class HfPaper(Schema):
     upvotes: int = Field(description="Members' upvotes plus those imported with the paper.")
     numComments: int
     githubRepo: str | None
+    githubStars: int | None = Field(description="As Hugging Face last counted them.")
     projectPage: str | None
+    ai_summary: str | None = Field(description="Hugging Face's one-sentence AI summary.")
+    ai_keywords: list[str] | None = Field(description="Hugging Face's AI keywords.")
+    organization: HfOrganization | None
 
 
 class HfDailyPaper(Schema):
@@ -51,6 +60,7 @@ class HfDailyPaper(Schema):
     summary: str
     numComments: int
     submittedBy: HfUser | None
+    organization: HfOrganization | None
     isAuthorParticipating: bool | None = Field(description="Not known here: always null.")
 
 
@@ -69,6 +79,16 @@ class Votes(Schema):
     total: int = Field(description="members + imported: what rankings use.")
     members: int
     imported: int = Field(description="The best count an import (Hugging Face) brought.")
+
+
+class HuggingFace(Schema):
+    """What Hugging Face's daily papers said of the paper, as last imported; its AI text is
+    Hugging Face's, not CC0."""
+
+    ai_summary: str = Field(description="One sentence; empty if none.")
+    ai_keywords: list[str]
+    github_stars: int | None
+    organization: HfOrganization | None
 
 
 class Featuring(Schema):
@@ -94,6 +114,7 @@ class Paper(Schema):
     doi: str
     license: str
     links: Links
+    hugging_face: HuggingFace
     votes: Votes
     num_comments: int
     featured: list[Featuring] = Field(

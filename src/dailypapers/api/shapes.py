@@ -1,7 +1,8 @@
 """Papers as the API writes them: Hugging Face's shape (camelCase, their field names) for the
 drop-in endpoints, and dailypapers' own for ``/api/v1``. Counts are ours: upvotes are members'
 plus imported ones (``feed.ranking``), comments are members' plus imported ones. What we
-cannot know (Hugging Face discussion ids, thumbnails, AI summaries) is left out, never made up.
+cannot know (Hugging Face discussion ids, thumbnails) is left out, never made up; what Hugging
+Face said of a paper (AI summary and keywords, code, stars, organisation) is passed on as kept.
 """
 
 from __future__ import annotations
@@ -92,8 +93,18 @@ def hf_paper(item: Item) -> dict[str, Any]:
         "upvotes": p.votes,  # type: ignore[attr-defined]  # feed.with_votes
         "numComments": item.num_comments,
         "githubRepo": p.code_url or None,
+        "githubStars": p.github_stars,
         "projectPage": p.project_url or None,
+        "ai_summary": p.ai_summary or None,
+        "ai_keywords": p.ai_keywords or None,
+        "organization": _hf_organization(p),
     }
+
+
+def _hf_organization(p: Paper) -> dict[str, str] | None:
+    if not p.organization:
+        return None
+    return {"name": p.organization, "fullname": p.organization_fullname or p.organization}
 
 
 def hf_daily(item: Item) -> dict[str, Any]:
@@ -107,6 +118,7 @@ def hf_daily(item: Item) -> dict[str, Any]:
         "summary": p.abstract,
         "numComments": item.num_comments,
         "submittedBy": _hf_user(f),
+        "organization": _hf_organization(p),  # Hugging Face writes it here too
         "isAuthorParticipating": None,  # arXiv does not say whether an author takes part here
     }
 
@@ -136,6 +148,12 @@ def paper(item: Item) -> dict[str, Any]:
             "pdf": p.pdf_url,
             "code": p.code_url or None,
             "project": p.project_url or None,
+        },
+        "hugging_face": {
+            "ai_summary": p.ai_summary,
+            "ai_keywords": p.ai_keywords,
+            "github_stars": p.github_stars,
+            "organization": _hf_organization(p),
         },
         "votes": {
             "total": p.votes,  # type: ignore[attr-defined]  # feed.with_votes

@@ -4,6 +4,10 @@ archive line ``{"date": ..., "papers": [items]}``.
 The featured day is the archive line's ``date``; for a bare item ``paper.submittedOnDailyAt``,
 else the item's top-level ``publishedAt`` (older captures set that to the arXiv date, so it
 comes last). ``paper.publishedAt`` is the paper's arXiv date.
+
+Hugging Face's optional extras (``ai_summary``, ``ai_keywords``, ``githubStars``,
+``organization``, the links) are dropped one by one where malformed, and the item still lands:
+they decorate a paper that is otherwise sound.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ def parse_item(item: Any, day: dt.date | None = None) -> tuple[PaperRecord, Feat
     if featured_at is None or featured_at.date() != day:
         featured_at = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
+    # On the paper in Hugging Face's answers, on the item too in some captures.
+    org_name, org_fullname = _organization(paper.get("organization") or item.get("organization"))
     record = PaperRecord(
         arxiv_id=ident,
         version=version,
@@ -61,6 +67,11 @@ def parse_item(item: Any, day: dt.date | None = None) -> tuple[PaperRecord, Feat
         published=parse_datetime(paper.get("publishedAt"), "paper.publishedAt"),
         code_url=_url(paper.get("githubRepo")),
         project_url=_url(paper.get("projectPage")),
+        ai_summary=_text(paper.get("ai_summary"), 2000),
+        ai_keywords=_keywords(paper.get("ai_keywords")),
+        github_stars=_stars(paper.get("githubStars")),
+        organization=org_name,
+        organization_fullname=org_fullname,
     )
     feature = FeatureRecord(
         arxiv_id=ident,
@@ -96,3 +107,26 @@ def _count(value: Any, what: str) -> int:
 def _url(value: Any) -> str:
     text = clean_text(value) if isinstance(value, str) else ""
     return text if text.startswith(("https://", "http://")) and len(text) <= 500 else ""
+
+
+def _text(value: Any, limit: int) -> str:
+    text = clean_text(value) if isinstance(value, str) else ""
+    return text if len(text) <= limit else ""
+
+
+def _keywords(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        return []
+    return list(dict.fromkeys(k for k in (_text(k, 100) for k in value) if k))
+
+
+def _stars(value: Any) -> int | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
+    return value if ok else None
+
+
+def _organization(value: Any) -> tuple[str, str]:
+    """Its name (the Hugging Face handle) and full name."""
+    if not isinstance(value, dict):
+        return "", ""
+    return _text(value.get("name"), 100), _text(value.get("fullname"), 255)

@@ -41,6 +41,12 @@ class PaperRecord:
     announced: dt.date | None = None
     code_url: str = ""
     project_url: str = ""
+    # Hugging Face's word on the paper (see store.UPSTREAM_FIELDS).
+    ai_summary: str = ""
+    ai_keywords: list[str] = field(default_factory=list)
+    github_stars: int | None = None
+    organization: str = ""
+    organization_fullname: str = ""
 
     def __post_init__(self) -> None:
         for name, limit in _LIMITS.items():
@@ -49,7 +55,14 @@ class PaperRecord:
 
 
 # Column sizes of papers.Paper: a longer value would fail the whole batch on PostgreSQL.
-_LIMITS = {"primary_category": 32, "doi": 255, "report_no": 255, "license": 255}
+_LIMITS = {
+    "primary_category": 32,
+    "doi": 255,
+    "report_no": 255,
+    "license": 255,
+    "organization": 100,
+    "organization_fullname": 255,
+}
 
 
 @dataclass(slots=True)

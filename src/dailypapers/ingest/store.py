@@ -2,7 +2,9 @@
 
 Rules: one row per versionless id; a record that is *newer* than the row
 (higher version, else later ``updated``) overwrites the fields it has; any other record only
-fills fields the row lacks; ``announced`` keeps the earliest date. Re-importing the same
+fills fields the row lacks; ``announced`` keeps the earliest date. Hugging Face's fields
+(``UPSTREAM_FIELDS``) are not versioned with the paper: a record that carries one replaces it
+whatever its version, and one that lacks it (arXiv's) leaves it. Re-importing the same
 data therefore changes nothing.
 """
 
@@ -23,6 +25,16 @@ from dailypapers.papers.models import Paper
 from .records import FeatureRecord, PaperRecord
 
 FIELDS = [f.name for f in dataclasses.fields(PaperRecord) if f.name != "arxiv_id"]
+# What Hugging Face says of a paper today (stars grow, summaries are rewritten), not of a version.
+UPSTREAM_FIELDS = {
+    "code_url",
+    "project_url",
+    "ai_summary",
+    "ai_keywords",
+    "github_stars",
+    "organization",
+    "organization_fullname",
+}
 Row = dict[str, Any]  # a paper's FIELDS values, as read from the table or from a record
 # Rows per INSERT statement, within SQLite's limit of 32,766 parameters per statement.
 ROWS_PER_INSERT = 30_000 // (len(FIELDS) + 4)
@@ -177,7 +189,7 @@ def merge(row: Row, rec: PaperRecord) -> Row:
         value = getattr(rec, f)
         if value in (None, "", []):
             continue
-        if newer or out[f] in (None, "", []):
+        if newer or f in UPSTREAM_FIELDS or out[f] in (None, "", []):
             out[f] = value
     if rec.announced and row["announced"]:
         out["announced"] = min(rec.announced, row["announced"])

@@ -30,6 +30,16 @@ class Paper(models.Model):
     )
     code_url = models.URLField(max_length=500, blank=True)
     project_url = models.URLField(max_length=500, blank=True)
+    # What Hugging Face's daily papers say of the paper (its AI text is theirs, not CC0).
+    ai_summary = models.TextField(blank=True, help_text="Hugging Face's one-sentence AI summary.")
+    ai_keywords = models.JSONField(
+        default=list, blank=True, help_text="Hugging Face's AI keywords."
+    )
+    github_stars = models.PositiveIntegerField(null=True, blank=True)
+    organization = models.CharField(
+        max_length=100, blank=True, help_text="Its organisation's Hugging Face name."
+    )
+    organization_fullname = models.CharField(max_length=255, blank=True)
     hidden = models.BooleanField(
         default=False,
         help_text="Hidden from feeds and search, by a moderator or because arXiv deleted it.",
