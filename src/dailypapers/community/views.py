@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -66,25 +66,27 @@ class PasswordResetView(auth_views.PasswordResetView):
         return {"site": settings.DAILYPAPERS_SITE_URL}
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    template_name = "community/password_reset_confirm.html"
+class _AnnouncesNewPassword:
+    """A password view that says, once the new password is set, that the account's
+    credentials changed (``reason``): the API revokes its tokens and mails the member."""
+
+    reason: str
 
     def form_valid(self, form: SetPasswordForm) -> HttpResponse:
-        response = super().form_valid(form)
-        reason = "Your password was reset."
-        signals.credentials_changed.send(sender=type(form.user), user=form.user, reason=reason)
+        response = super().form_valid(form)  # type: ignore[misc]
+        signals.credentials_changed.send(sender=type(form.user), user=form.user, reason=self.reason)
         return response
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordResetConfirmView(_AnnouncesNewPassword, auth_views.PasswordResetConfirmView):
+    template_name = "community/password_reset_confirm.html"
+    reason = "Your password was reset."
+
+
+class PasswordChangeView(_AnnouncesNewPassword, auth_views.PasswordChangeView):
     template_name = "community/password_change.html"
     success_url = reverse_lazy("account")
-
-    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_valid(form)
-        reason = "Your password was changed."
-        signals.credentials_changed.send(sender=type(form.user), user=form.user, reason=reason)
-        return response
+    reason = "Your password was changed."
 
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
