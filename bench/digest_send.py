@@ -89,7 +89,7 @@ def main() -> None:
         Featured.objects.create(
             paper=p,
             day=day,
-            source="hf",
+            source="upstream",
             featured_at=dt.datetime(2025, 9, 8, 8, tzinfo=dt.UTC),
             imported_upvotes=i,
         )

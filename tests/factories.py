@@ -25,7 +25,7 @@ def feature(p: Paper, day: dt.date, upvotes: int = 0, comments: int = 0, hour: i
     return Featured.objects.create(
         paper=p,
         day=day,
-        source=Featured.Source.HUGGINGFACE,
+        source=Featured.Source.UPSTREAM,
         featured_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC),
         imported_upvotes=upvotes,
         imported_comments=comments,
@@ -46,3 +46,32 @@ def member(username: str = "ada", verified: bool = True, **fields):
     )
     Member.objects.create(user=user, email_verified=verified, **fields)
     return user
+
+
+def upstream_feature(
+    p: Paper,
+    day: dt.date,
+    upvotes: int = 0,
+    comments: int = 0,
+    url: str = "https://huggingface.co",
+    submitted_by: str = "",
+    counted_upvotes: int | None = None,
+    hour: int = 8,
+):
+    """An upstream (Hugging Face by default) features ``p`` on ``day`` with its counts, as a
+    sync records it (the day's featuring is created or recounted)."""
+    from dailypapers.feed import services
+    from dailypapers.feed.models import UpstreamFeature
+
+    upstream = services.upstream(url)
+    seen = services.UpstreamCount(
+        paper_id=p.pk,
+        day=day,
+        featured_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC),
+        upvotes=upvotes,
+        comments=comments,
+        counted_upvotes=counted_upvotes,
+        submitted_by=submitted_by,
+    )
+    services.record_upstream(upstream, [seen], keep_higher=False)
+    return UpstreamFeature.objects.get(upstream=upstream, paper=p, day=day)

@@ -19,30 +19,19 @@ from django.test import Client, override_settings
 from dailypapers.feed import selectors as feed
 from dailypapers.feed.models import Featured, FeatureRule
 from dailypapers.ingest import arxiv
-from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError, RateLimiter
+from dailypapers.ingest.arxiv_client import ArxivClient, ArxivError
 from dailypapers.ingest.models import HarvestState, IngestRun, RateLock
+from dailypapers.ingest.polite import RateLimiter
 from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 from tests.arxiv_replay import ArxivReplay, Fault
 from tests.conftest import finished_pid, run_command, run_worker
 from tests.factories import feature
+from tests.ingest.conftest import FakeClock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RECORDED_IDS = ["2410.19022", "2101.02199", "2502.06628", "2510.14968", "1903.02058"]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 1, 6, 12, tzinfo=dt.UTC)
-        self.slept: list[float] = []
-
-    def now(self) -> dt.datetime:
-        return self.t
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.t += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -59,7 +48,7 @@ def replay():
 
 @pytest.fixture
 def clock():
-    return FakeClock()
+    return FakeClock(dt.datetime(2026, 1, 6, 12, tzinfo=dt.UTC))
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ def test_hf_archive_line_features_papers_on_its_date(write_jsonl):
     assert err == ""
     f = Featured.objects.get(paper__arxiv_id="2509.04664")
     assert f.day == dt.date(2025, 9, 9)  # the archive line's date wins
-    assert (f.imported_upvotes, f.imported_comments, f.source) == (27, 1, "hf")
+    assert (f.imported_upvotes, f.imported_comments, f.source) == (27, 1, "upstream")
     p = f.paper
     assert p.title == "Why Language Models Hallucinate"
     assert p.authors == ["Adam Tauman Kalai", "Ofir"]

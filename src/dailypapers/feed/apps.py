@@ -7,6 +7,7 @@ class FeedConfig(AppConfig):
     def ready(self) -> None:
         from dailypapers.infra import pagecache
 
-        from .models import Featured, VoteTally
+        from .models import Featured, Upstream, UpstreamFeature, VoteTally
 
-        pagecache.watch(Featured, VoteTally)  # what the listings list, and the votes they show
+        # What the listings list, the votes they show, and each upstream's counts and name.
+        pagecache.watch(Featured, VoteTally, Upstream, UpstreamFeature)

@@ -16,14 +16,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from dailypapers.feed import selectors as feed
+from dailypapers.feed import services as feed_services
 from dailypapers.infra import database
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import services as papers
 
 from . import arxiv_atom, oai, rss, store
-from .arxiv_client import ArxivClient, ArxivError, BadResponse
+from .arxiv_client import ArxivClient, ArxivError
 from .models import HarvestState, IngestRun
-from .records import FeatureRecord, PaperRecord
+from .polite import BadResponse
+from .records import PaperRecord
 from .report import Report, let_go, save_run, start_run
 
 log = logging.getLogger(__name__)
@@ -151,20 +153,17 @@ def fetch_new(categories: list[str] | None = None, client: ArxivClient | None = 
 
 def _apply_rules(items: list[rss.Announcement]) -> int:
     rules = feed.enabled_rules()
-    features = [
-        FeatureRecord(
-            arxiv_id=a.arxiv_id,
-            day=a.announced,
-            featured_at=dt.datetime.combine(a.announced, dt.time(), tzinfo=dt.UTC),
-            source="rule",
-        )
+    chosen = [
+        a
         for a in items
         if a.announced and any(r.matches(a.record.categories, a.announce_type) for r in rules)
     ]
-    if not features:
+    if not chosen:
         return 0
-    ids = store.paper_ids([f.arxiv_id for f in features])
-    return store.feature_papers(features, ids)
+    ids = store.paper_ids([a.arxiv_id for a in chosen])
+    return feed_services.feature_by_rule(
+        (ids[a.arxiv_id], a.announced) for a in chosen if a.arxiv_id in ids and a.announced
+    )
 
 
 # --- OAI-PMH harvest --------------------------------------------------------------------------

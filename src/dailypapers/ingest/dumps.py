@@ -16,6 +16,10 @@ from typing import Any
 
 import orjson
 
+from dailypapers.feed import services as feed
+from dailypapers.feed.models import Upstream
+from dailypapers.feed.selectors import HUGGING_FACE
+
 from . import parsing, store
 from .records import FeatureRecord, PaperRecord, RecordError
 from .report import Report
@@ -112,6 +116,7 @@ class _Batcher:
 
     def __init__(self, report: Report) -> None:
         self.report = report
+        self.upstream: Upstream | None = None  # Hugging Face, the first time it is needed
         self.papers: list[PaperRecord] = []
         self.features: list[FeatureRecord] = []
 
@@ -128,7 +133,11 @@ class _Batcher:
         counts, ids = store.upsert_papers(self.papers, want_ids=bool(self.features))
         self.report.add(counts)
         if self.features:
-            self.report.featured += store.feature_papers(self.features, ids)
+            # A dump of Hugging Face's lists is an older capture of that upstream.
+            self.upstream = self.upstream or feed.upstream(HUGGING_FACE)
+            self.report.featured += store.feature_papers(
+                self.features, ids, self.upstream, keep_higher=True
+            )
         self.papers, self.features = [], []
 
 

@@ -3,7 +3,9 @@ archive line ``{"date": ..., "papers": [items]}``.
 
 The featured day is the archive line's ``date``; for a bare item ``paper.submittedOnDailyAt``,
 else the item's top-level ``publishedAt`` (older captures set that to the arXiv date, so it
-comes last). ``paper.publishedAt`` is the paper's arXiv date.
+comes last). ``paper.publishedAt`` is the paper's arXiv date. ``paper.memberUpvotes`` and
+``paper.memberComments``, which only a dailypapers site sends, are its own members' part of the
+counts.
 
 Hugging Face's optional extras (``ai_summary``, ``ai_keywords``, ``githubStars``,
 ``organization``, the links) are dropped one by one where malformed, and the item still lands:
@@ -79,6 +81,10 @@ def parse_item(item: Any, day: dt.date | None = None) -> tuple[PaperRecord, Feat
         featured_at=featured_at,
         upvotes=_count(paper.get("upvotes"), "paper.upvotes"),
         comments=_count(item.get("numComments"), "numComments"),
+        # A dailypapers site tells its own members' part of the counts (see api.shapes).
+        member_upvotes=_part(paper.get("memberUpvotes"), "paper.memberUpvotes"),
+        member_comments=_part(paper.get("memberComments"), "paper.memberComments"),
+        submitted_by=_user(paper.get("submittedOnDailyBy") or item.get("submittedBy")),
     )
     return record, feature
 
@@ -102,6 +108,17 @@ def _count(value: Any, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise RecordError(f"{what}: expected a count, got {str(value)[:20]}")
     return value
+
+
+def _part(value: Any, what: str) -> int | None:
+    return None if value is None else _count(value, what)
+
+
+def _user(value: Any) -> str:
+    """The name of the upstream's member who submitted the paper."""
+    if not isinstance(value, dict):
+        return ""
+    return _text(value.get("user") or value.get("name"), 150)
 
 
 def _url(value: Any) -> str:

@@ -67,14 +67,17 @@ _LIMITS = {
 
 @dataclass(slots=True)
 class FeatureRecord:
-    """A paper featured on a day by an importer, with the counts that came with it."""
+    """A paper featured on a day by an upstream, with the counts that came with it: the whole
+    counts, and where a dailypapers site tells them, its own members' part of them."""
 
     arxiv_id: str
     day: dt.date
     featured_at: dt.datetime
     upvotes: int = 0
     comments: int = 0
-    source: str = "hf"  # feed.models.Featured.Source
+    member_upvotes: int | None = None
+    member_comments: int | None = None
+    submitted_by: str = ""
 
 
 # --- identifiers -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dailypapers.feed import services as feed
+from dailypapers.feed.models import Upstream
 from dailypapers.papers.models import Paper
 
 from .records import FeatureRecord, PaperRecord
@@ -132,6 +133,8 @@ def _write(batch: dict[str, PaperRecord], want_ids: bool) -> tuple[WriteCounts, 
 def _known_ids(ids: list[str]) -> list[str]:
     """Which of ``ids`` are in the table: one plain query, since on a fresh import most are not
     and the ORM's per-value preparation of a 2000-id IN list costs more than the insert."""
+    if not ids:
+        return []  # "IN ()" is an error on PostgreSQL
     table = connection.ops.quote_name(Paper._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -201,20 +204,31 @@ def paper_ids(ids: Iterable[str]) -> dict[str, int]:
     return dict(Paper.objects.filter(arxiv_id__in=list(ids)).values_list("arxiv_id", "pk"))
 
 
-def feature_papers(features: Iterable[FeatureRecord], paper_ids: dict[str, int]) -> int:
-    """Feature the papers among ``paper_ids`` on their days (see ``feed.services``); returns
-    how many featurings were new or changed."""
-    return feed.import_features(
-        feed.ImportedFeature(
-            paper_id=paper_ids[f.arxiv_id],
-            day=f.day,
-            featured_at=f.featured_at,
-            source=f.source,
-            upvotes=f.upvotes,
-            comments=f.comments,
-        )
-        for f in features
-        if f.arxiv_id in paper_ids
+def feature_papers(
+    features: Iterable[FeatureRecord],
+    paper_ids: dict[str, int],
+    upstream: Upstream,
+    keep_higher: bool = False,
+) -> int:
+    """Feature the papers among ``paper_ids`` on their days as ``upstream`` did (see
+    ``feed.services.record_upstream``); returns how many featurings were new or changed."""
+    return feed.record_upstream(
+        upstream,
+        (
+            feed.UpstreamCount(
+                paper_id=paper_ids[f.arxiv_id],
+                day=f.day,
+                featured_at=f.featured_at,
+                upvotes=f.upvotes,
+                comments=f.comments,
+                counted_upvotes=f.member_upvotes,
+                counted_comments=f.member_comments,
+                submitted_by=f.submitted_by,
+            )
+            for f in features
+            if f.arxiv_id in paper_ids
+        ),
+        keep_higher,
     )
 
 
