@@ -6,6 +6,8 @@ from pathlib import Path
 
 from dailypapers.infra import home
 
+# No test reaches huggingface.co: those that sync name a local upstream.
+os.environ.setdefault("DAILYPAPERS_UPSTREAMS", "")
 os.environ.setdefault("DAILYPAPERS_HOME", tempfile.mkdtemp(prefix="dailypapers-test-"))
 home.prepare(Path(os.environ["DAILYPAPERS_HOME"]).resolve())
 

@@ -1,5 +1,6 @@
 """The `dailypapers` command as a new user runs it: import a dump, `up`, open the pages."""
 
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -9,14 +10,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zoneinfo
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests.conftest import cli_env, free_port
+from tests.upstream_replay import UpstreamReplay, recorded_days
 
 CLI = shutil.which("dailypapers", path=str(Path(sys.executable).parent)) or "dailypapers"
+
+
+OFFLINE = "http://127.0.0.1:9"  # nothing listens: an upstream without the network
 
 
 def get(url: str) -> tuple[int, str]:
@@ -34,6 +40,7 @@ def home(tmp_path):
     for name in ("API", "OAI", "RSS"):
         env[f"DAILYPAPERS_ARXIV_{name}_URL"] = "http://127.0.0.1:9/"
     env.update(DAILYPAPERS_ARXIV_MAX_ATTEMPTS="1", DAILYPAPERS_ARXIV_BACKOFF="0")
+    env.update(DAILYPAPERS_UPSTREAMS=OFFLINE, DAILYPAPERS_UPSTREAM_MAX_ATTEMPTS="1")
     return env
 
 
@@ -100,8 +107,9 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
     assert "terminate called" not in out and "SIGABRT" not in out and "SIGKILL" not in out
     assert f"dailypapers on http://127.0.0.1:{port}/" in out
     # a new site: up says what runs at once, the first harvest included; the scheduler does it
-    assert "Running scheduled jobs missed so far: fetch-new, harvest-oai (a first OAI-PMH " in out
-    assert "the last 30 days" in out
+    assert "Running scheduled jobs missed so far: sync-today (a first sync of " in out
+    assert f"{OFFLINE}: their daily lists of the last 30 days, newest first" in out
+    assert "harvest-oai (a first OAI-PMH harvest of cs from arXiv, the last 30 days" in out
     for job in settings.DAILYPAPERS_SCHEDULE:
         assert f"enqueued {job}" in out
 
@@ -137,3 +145,50 @@ def test_the_data_folder_and_what_it_holds_are_its_owners_only(home):
     }
     assert modes[var] == 0o700 and len(mail) == 2
     assert not [path for path, mode in modes.items() if mode & 0o077], modes
+
+
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`dailypapers up` on a free port, once it answers; with its output piped."""
+    port = free_port()
+    server = subprocess.Popen(
+        [CLI, "up", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            get(base + "/healthz")
+            return server, base
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    pytest.fail("dailypapers up did not start serving")
+
+
+def test_a_new_site_shows_hugging_faces_papers_of_the_day_within_a_minute(home):
+    """The README's first run: `up` on an empty site that follows Hugging Face (here a replay
+    of it, whose today is a recorded day) shows today's papers, with their AI summaries, within
+    a minute, before arXiv's harvest (which is offline here and fails after its one try)."""
+    today = dt.datetime.now(zoneinfo.ZoneInfo("America/New_York")).date()
+    recorded = recorded_days()[dt.date(2025, 9, 3)]
+    with UpstreamReplay({today: recorded}) as hf:
+        home.update(DAILYPAPERS_UPSTREAMS=hf.url, DAILYPAPERS_UPSTREAM_INTERVAL="0")
+        subprocess.run([CLI, "migrate", "-v0"], env=home, check=True)
+        server, base = _serve(home)
+        try:
+            started = time.monotonic()
+            title = " ".join(recorded[0]["paper"]["title"].split())
+            while title not in (html := get(base + "/")[1]):
+                assert time.monotonic() - started < 60, "no paper of the upstream after a minute"
+                time.sleep(0.5)
+            assert recorded[0]["paper"]["ai_summary"] in html
+            assert f"/papers/date/{today}" in html or today.strftime("%-d %B %Y") in html
+        finally:
+            server.terminate()
+            out = server.communicate(timeout=60)[0]
+    assert f"a first sync of {hf.url}: their daily lists of the last 30 days" in out
+    # 31 days, newest first: today's list was read first
+    assert hf.requests[0].params["date"] == today.isoformat()

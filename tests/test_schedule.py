@@ -36,17 +36,27 @@ def test_latest_slot_reads_cron_in_the_jobs_time_zone():
 
 
 def test_tick_enqueues_each_slot_once_and_catches_up_after_downtime():
-    every = ["digest-daily", "digest-weekly", "fetch-new", "harvest-oai"]
+    every = [
+        "digest-daily",
+        "digest-weekly",
+        "fetch-new",
+        "harvest-oai",
+        "sync-today",
+        "sync-week",
+    ]
     assert sorted(scheduler.tick(at("2026-01-07T02:00"))) == every
-    assert scheduler.tick(at("2026-01-07T02:30")) == []  # same slots: nothing new
+    assert scheduler.tick(at("2026-01-07T02:04")) == []  # same slots: nothing new
+    assert scheduler.tick(at("2026-01-07T02:05")) == ["sync-today"]  # hourly, New York's :05
     assert sorted(scheduler.tick(at("2026-01-08T08:00"))) == [
         "digest-daily",
         "fetch-new",
         "harvest-oai",
+        "sync-today",
+        "sync-week",
     ]
     # down over the weekend: one catch-up run on Monday morning, not one per missed slot
     assert sorted(scheduler.tick(at("2026-01-12T12:00"))) == every
-    assert ScheduledRun.objects.count() == DBTaskResult.objects.count() == 11
+    assert ScheduledRun.objects.count() == DBTaskResult.objects.count() == 18
 
 
 def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client):
@@ -71,8 +81,8 @@ def test_worker_runs_the_scheduled_fetch_and_the_rule_features_the_papers(client
     # embedding and indexing (the index's first use queues an indexing of its own)
     tasks = DBTaskResult.objects.values_list("task_path", "status")
     names = Counter(path.rsplit(".", 1)[1] for path, _ in tasks)
-    scheduled = ["fetch_new", "harvest_oai", "send_daily", "send_weekly"]
-    assert [names[n] for n in scheduled] == [1, 1, 1, 1]
+    scheduled = ["fetch_new", "harvest_oai", "send_daily", "send_weekly", "sync_today", "sync_week"]
+    assert [names[n] for n in scheduled] == [1, 1, 1, 1, 1, 1]
     assert set(names) == {*scheduled, "embed_new", "index_papers"}
     assert {status for _, status in tasks} == {"SUCCESSFUL"}
     assert Embedding.objects.count() == Paper.objects.count() > 0

@@ -308,6 +308,24 @@ DAILYPAPERS_OAI_SET = os.environ.get("DAILYPAPERS_OAI_SET", "cs")
 # On a fresh installation, harvests without --from start this many days back.
 DAILYPAPERS_OAI_BACKFILL_DAYS = env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30, 0, 100_000)
 
+# Upstreams: sites whose daily lists this one follows (Hugging Face's /api/daily_papers, which
+# another dailypapers site serves too). Comma-separated base addresses; empty follows none.
+DAILYPAPERS_UPSTREAMS = [
+    url.rstrip("/") for url in env_list("DAILYPAPERS_UPSTREAMS", "https://huggingface.co")
+]
+# Seconds between two requests to one upstream, installation-wide.
+DAILYPAPERS_UPSTREAM_INTERVAL = env_number("DAILYPAPERS_UPSTREAM_INTERVAL", 1, 0, 3600, float)
+DAILYPAPERS_UPSTREAM_TIMEOUT = env_number("DAILYPAPERS_UPSTREAM_TIMEOUT", 30, 1, 3600, float)
+DAILYPAPERS_UPSTREAM_MAX_ATTEMPTS = env_number("DAILYPAPERS_UPSTREAM_MAX_ATTEMPTS", 4, 1, 100)
+# First backoff after a failure, doubled on each further one; and the longest wait (a backoff
+# or the upstream's Retry-After) a sync accepts before it stops and tries at its next hour.
+DAILYPAPERS_UPSTREAM_BACKOFF = env_number("DAILYPAPERS_UPSTREAM_BACKOFF", 5, 0, 3600, float)
+DAILYPAPERS_UPSTREAM_MAX_WAIT = env_number("DAILYPAPERS_UPSTREAM_MAX_WAIT", 120, 0, 86400, float)
+# Days an upstream's first sync reaches back.
+DAILYPAPERS_UPSTREAM_BACKFILL_DAYS = env_number(
+    "DAILYPAPERS_UPSTREAM_BACKFILL_DAYS", 30, 0, 100_000
+)
+
 # Background jobs: a queue in the database (no broker), run by `dailypapers worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Seconds between a worker's heartbeats, and without one after which a worker on another
@@ -321,6 +339,18 @@ DAILYPAPERS_DB_OUTAGE_WAIT = env_number("DAILYPAPERS_DB_OUTAGE_WAIT", 300, 0, 86
 # What `dailypapers scheduler` (started by `up`) enqueues, as cron lines in a time zone.
 # arXiv announces at 20:00 US Eastern, Sunday to Thursday; its feeds are ready shortly after.
 DAILYPAPERS_SCHEDULE = {
+    # Hugging Face dates its days in New York time. Today's list every hour (an upstream's
+    # first sync backfills), and the last week's once a day: its counts keep growing for days.
+    "sync-today": {
+        "task": "dailypapers.ingest.tasks.sync_today",
+        "cron": os.environ.get("DAILYPAPERS_SYNC_CRON", "5 * * * *"),
+        "timezone": "America/New_York",
+    },
+    "sync-week": {
+        "task": "dailypapers.ingest.tasks.sync_week",
+        "cron": os.environ.get("DAILYPAPERS_SYNC_WEEK_CRON", "40 4 * * *"),
+        "timezone": "America/New_York",
+    },
     "fetch-new": {
         "task": "dailypapers.ingest.tasks.fetch_new",
         "cron": os.environ.get("DAILYPAPERS_FETCH_NEW_CRON", "30 20 * * 0-4"),

@@ -15,6 +15,7 @@ from gunicorn.glogging import Logger
 
 from dailypapers.infra import scheduler
 from dailypapers.infra.logs import JsonFormatter, redact
+from dailypapers.ingest import upstreams
 from dailypapers.ingest.models import HarvestState
 
 log = logging.getLogger("dailypapers.up")
@@ -139,7 +140,7 @@ class Command(BaseCommand):
         jobs = scheduler.due()
         if not jobs:
             return
-        notes = {"harvest-oai": self._harvest_note()}
+        notes = {"harvest-oai": self._harvest_note(), "sync-today": self._sync_note()}
         listed = ", ".join(f"{job} ({notes[job]})" if notes.get(job) else job for job in jobs)
         self._say(f"Running scheduled jobs missed so far: {listed}.")
 
@@ -159,6 +160,17 @@ class Command(BaseCommand):
             f"a first OAI-PMH harvest of {settings.DAILYPAPERS_OAI_SET} from arXiv, the last "
             f"{settings.DAILYPAPERS_OAI_BACKFILL_DAYS} days; it takes a while at one request "
             "every 3 s"
+        )
+
+    @staticmethod
+    def _sync_note() -> str:
+        first = upstreams.first_syncs()
+        if not first:
+            return ""
+        return (
+            f"a first sync of {', '.join(first)}: their daily lists of the last "
+            f"{settings.DAILYPAPERS_UPSTREAM_BACKFILL_DAYS} days, newest first, one request "
+            f"every {settings.DAILYPAPERS_UPSTREAM_INTERVAL:g} s"
         )
 
 

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dailypapers.ingest import arxiv
 from dailypapers.ingest.arxiv_client import ArxivError
-from dailypapers.ingest.management.output import print_report
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--from: not a date (YYYY-MM-DD): {text!r}") from None
+from dailypapers.ingest.management.output import cli_date, print_report
 
 
 class Command(BaseCommand):
@@ -33,7 +24,7 @@ class Command(BaseCommand):
         oai.add_argument("--metadata", choices=["arXiv", "arXivRaw"], default="arXiv")
 
     def handle(self, *args, set: str, from_date: str | None, metadata: str, **options) -> None:
-        start = _date(from_date) if from_date else None
+        start = cli_date(from_date, "--from") if from_date else None
         try:
             report = arxiv.harvest_oai(
                 set, start, metadata, progress=lambda msg: self.stderr.write(msg)
