@@ -24,7 +24,7 @@ class HfAuthor(Schema):
 
 
 class HfUser(Schema):
-    name: str = Field(description="The member's user name on this site.")
+    name: str = Field(description="The member's user name (here, or on the upstream).")
     user: str = Field(description="The same, where huggingface_hub reads it.")
     fullname: str
     type: str = "user"
@@ -40,11 +40,18 @@ class HfPaper(Schema):
     authors: list[HfAuthor]
     publishedAt: str | None = Field(description=f"arXiv submission of v1. {HF_TIME}")
     submittedOnDailyAt: str | None = Field(description=f"When it was featured. {HF_TIME}")
-    submittedOnDailyBy: HfUser | None = Field(description="Who featured it, if a member.")
+    submittedOnDailyBy: HfUser | None = Field(
+        description="Who featured it: a member here, else the upstream's member, if known."
+    )
     title: str
     summary: str = Field(description="The abstract, TeX as the authors wrote it.")
-    upvotes: int = Field(description="Members' upvotes plus those imported with the paper.")
+    upvotes: int = Field(description="Members' upvotes plus those of the upstreams.")
     numComments: int
+    memberUpvotes: int = Field(
+        description="The part of upvotes this site's own members cast (not Hugging Face's): a "
+        "dailypapers site that follows this one counts only this part, so no vote counts twice."
+    )
+    memberComments: int = Field(description="The part of numComments written here.")
     githubRepo: str | None
     githubStars: int | None = Field(description="As Hugging Face last counted them.")
     projectPage: str | None
@@ -61,6 +68,11 @@ class HfDailyPaper(Schema):
     numComments: int
     submittedBy: HfUser | None
     organization: HfOrganization | None
+    ai_summary: str | None = Field(description="As in paper, for huggingface_hub's PaperInfo.")
+    ai_keywords: list[str] | None
+    githubRepo: str | None
+    githubStars: int | None
+    projectPage: str | None
     isAuthorParticipating: bool | None = Field(description="Not known here: always null.")
 
 
@@ -78,7 +90,7 @@ class Links(Schema):
 class Votes(Schema):
     total: int = Field(description="members + imported: what rankings use.")
     members: int
-    imported: int = Field(description="The best count an import (Hugging Face) brought.")
+    imported: int = Field(description="The upstreams' counted upvotes (Hugging Face's, ...).")
 
 
 class HuggingFace(Schema):
@@ -91,11 +103,21 @@ class HuggingFace(Schema):
     organization: HfOrganization | None
 
 
+class UpstreamPart(Schema):
+    name: str = Field(description="e.g. Hugging Face")
+    url: str = Field(description="The upstream's base address.")
+    upvotes: int = Field(description="As the upstream shows them.")
+    counted_upvotes: int = Field(description="The part counted here (see /about/ranking).")
+    comments: int
+    submitted_by: str | None = Field(description="The upstream's member who featured it.")
+
+
 class Featuring(Schema):
     day: dt.date
     featured_at: dt.datetime
-    source: str = Field(description="member, hf (imported from Hugging Face) or rule.")
-    submitted_by: str | None
+    source: str = Field(description="member, upstream or rule.")
+    submitted_by: str | None = Field(description="The member here who submitted it.")
+    upstreams: list[UpstreamPart] = Field(description="The upstreams that featured it that day.")
 
 
 class Paper(Schema):

@@ -17,7 +17,7 @@ from django.http import Http404
 
 from dailypapers.community import selectors as community
 from dailypapers.feed import selectors as feed
-from dailypapers.feed.models import Featured
+from dailypapers.feed.models import Featured, UpstreamFeature
 from dailypapers.papers import arxiv_id
 from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
@@ -31,6 +31,8 @@ class Item:
     paper: Paper
     featurings: list[Featured]
     num_comments: int
+    member_comments: int
+    upstreams: dict[dt.date, list[UpstreamFeature]]  # by day, of the featurings shown
 
     @property
     def featured(self) -> Featured | None:
@@ -40,17 +42,21 @@ class Item:
 def items(
     rows: Sequence[Paper], start: dt.date | None = None, end: dt.date | None = None
 ) -> list[Item]:
-    """``rows`` (annotated by ``feed.with_votes``) with featurings and comment counts, in two
-    queries for the lot; featurings limited to ``[start, end]`` when given."""
+    """``rows`` (annotated by ``feed.with_votes``) with featurings, the upstreams behind them
+    and comment counts, in three queries for the lot; featurings limited to ``[start, end]``
+    when given."""
     pks = [p.pk for p in rows]
     featured = feed.featurings(pks)
+    upstreams = feed.upstream_featurings(pks)
     members = community.comment_counts(pks)
     found = []
     for p in rows:
         every = featured.get(p.pk, [])
         imported = max((f.imported_comments for f in every), default=0)
         shown = [f for f in every if start is None or end is None or start <= f.day <= end]
-        found.append(Item(p, shown, members.get(p.pk, 0) + imported))
+        by_day = {f.day: upstreams.get((p.pk, f.day), []) for f in shown}
+        mine = members.get(p.pk, 0)
+        found.append(Item(p, shown, mine + imported, mine, by_day))
     return found
 
 
@@ -66,17 +72,20 @@ def hf_time(when: dt.datetime | dt.date | None) -> str | None:
     )
 
 
-def _hf_user(f: Featured | None) -> dict[str, str] | None:
-    if f is None or f.submitted_by is None:
+def _hf_user(item: Item) -> dict[str, str] | None:
+    """Who featured the paper: the member here, else the first upstream's member, if known."""
+    f = item.featured
+    if f is None:
+        return None
+    if f.submitted_by is not None:
+        name, fullname = f.submitted_by.username, f.submitted_by.get_full_name()
+    else:
+        name = next((u.submitted_by for u in item.upstreams.get(f.day, []) if u.submitted_by), "")
+        fullname = ""
+    if not name:
         return None
     # Hugging Face writes the user name under both keys; huggingface_hub reads "user".
-    name = f.submitted_by.username
-    return {
-        "name": name,
-        "user": name,
-        "fullname": f.submitted_by.get_full_name() or name,
-        "type": "user",
-    }
+    return {"name": name, "user": name, "fullname": fullname or name, "type": "user"}
 
 
 def hf_paper(item: Item) -> dict[str, Any]:
@@ -87,11 +96,13 @@ def hf_paper(item: Item) -> dict[str, Any]:
         "authors": [{"name": name} for name in p.authors],
         "publishedAt": hf_time(p.published or p.announced),
         "submittedOnDailyAt": hf_time(f.featured_at) if f else None,
-        "submittedOnDailyBy": _hf_user(f),
+        "submittedOnDailyBy": _hf_user(item),
         "title": p.title,
         "summary": p.abstract,
         "upvotes": p.votes,  # type: ignore[attr-defined]  # feed.with_votes
         "numComments": item.num_comments,
+        "memberUpvotes": p.member_votes,  # type: ignore[attr-defined]
+        "memberComments": item.member_comments,
         "githubRepo": p.code_url or None,
         "githubStars": p.github_stars,
         "projectPage": p.project_url or None,
@@ -107,18 +118,25 @@ def _hf_organization(p: Paper) -> dict[str, str] | None:
     return {"name": p.organization, "fullname": p.organization_fullname or p.organization}
 
 
+_HF_EXTRAS = ("ai_summary", "ai_keywords", "githubRepo", "githubStars", "projectPage")
+
+
 def hf_daily(item: Item) -> dict[str, Any]:
     """One item of ``/api/daily_papers`` and ``/api/papers/search``: the paper, and at the top
     level the featuring (``publishedAt`` is when it was featured) and the counts."""
     p, f = item.paper, item.featured
+    paper = hf_paper(item)
     return {
-        "paper": hf_paper(item),
+        "paper": paper,
         "publishedAt": hf_time(f.featured_at) if f else None,
         "title": p.title,
         "summary": p.abstract,
         "numComments": item.num_comments,
-        "submittedBy": _hf_user(f),
+        "submittedBy": _hf_user(item),
         "organization": _hf_organization(p),  # Hugging Face writes it here too
+        # Hugging Face writes these in "paper" only, where huggingface_hub's list_daily_papers
+        # does not read them: here they reach its PaperInfo as well.
+        **{k: paper[k] for k in _HF_EXTRAS},
         "isAuthorParticipating": None,  # arXiv does not say whether an author takes part here
     }
 
@@ -167,6 +185,17 @@ def paper(item: Item) -> dict[str, Any]:
                 "featured_at": x.featured_at,
                 "source": x.source,
                 "submitted_by": x.submitted_by.username if x.submitted_by else None,
+                "upstreams": [
+                    {
+                        "name": u.upstream.name,
+                        "url": u.upstream.url,
+                        "upvotes": u.upvotes,
+                        "counted_upvotes": u.counted_upvotes,
+                        "comments": u.comments,
+                        "submitted_by": u.submitted_by or None,
+                    }
+                    for u in item.upstreams.get(x.day, [])
+                ],
             }
             for x in item.featurings
         ],

@@ -4,8 +4,9 @@ votes (see ``ranking``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -17,8 +18,9 @@ from dailypapers.papers import selectors as papers
 from dailypapers.papers.models import Paper
 
 from . import periods, ranking
-from .models import Featured, FeatureRule
+from .models import Featured, FeatureRule, Upstream, UpstreamFeature
 
+HUGGING_FACE = "https://huggingface.co"
 SORTS = ("trending", "votes", "new")
 DEFAULT_SORT = "votes"
 # Tie-breaks after the sort key: more votes, more recently featured, then the id.
@@ -56,6 +58,58 @@ def vote_totals(pks: Sequence[int]) -> dict[int, int]:
     """``votes`` (as in :func:`with_votes`) of each of these papers."""
     papers = with_votes(Paper.objects.filter(pk__in=list(pks)))
     return dict(papers.values_list("pk", "votes"))  # type: ignore[misc]  # an annotation
+
+
+@dataclass(frozen=True)
+class UpstreamVotes:
+    """An upstream's count of a paper as the upstream shows it: the best over its visible
+    featurings of the paper, with the address of the paper's page there."""
+
+    name: str
+    url: str
+    upvotes: int
+    page: str
+
+
+def upstream_page(url: str, arxiv_id: str) -> str:
+    """A paper's page on an upstream (Hugging Face's or another dailypapers site's)."""
+    return f"{public_url(url)}/papers/{arxiv_id}"
+
+
+def public_url(url: str) -> str:
+    """An upstream's address as pages show it: without a ``user:password@``."""
+    parts = urlsplit(url.rstrip("/"))
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=host)) if host else url.rstrip("/")
+
+
+def upstream_votes(paper_ids: Sequence[int]) -> dict[int, list[UpstreamVotes]]:
+    """Each upstream's upvotes of these papers, as it shows them (the best over its featurings
+    of the paper; those a moderator hid left out), most upvoted first. One query."""
+    rows = (
+        UpstreamFeature.objects.filter(paper_id__in=list(paper_ids), hidden=False)
+        .values("paper_id", "paper__arxiv_id", "upstream__name", "upstream__url")
+        .annotate(best=Max("upvotes"))
+        .order_by()
+    )
+    found: dict[int, list[UpstreamVotes]] = {}
+    for row in rows:
+        url = row["upstream__url"]
+        page = upstream_page(url, row["paper__arxiv_id"])
+        votes = UpstreamVotes(row["upstream__name"], url, row["best"], page)
+        found.setdefault(row["paper_id"], []).append(votes)
+    for counts in found.values():
+        counts.sort(key=lambda v: (-v.upvotes, v.name))
+    return found
+
+
+def with_upstream_votes(rows: Iterable[Paper]) -> list[Paper]:
+    """The papers, each with ``upstream_votes`` (:func:`upstream_votes`) for its card."""
+    found = list(rows)
+    counts = upstream_votes([p.pk for p in found])
+    for p in found:
+        p.upstream_votes = counts.get(p.pk, [])  # type: ignore[attr-defined]
+    return found
 
 
 def listing(
@@ -157,6 +211,65 @@ def enabled_rules() -> list[FeatureRule]:
 
 
 @dataclass(frozen=True)
+class UpstreamStatus:
+    """How the syncs of an upstream went (:class:`~dailypapers.feed.models.Upstream`); one
+    never synced has no row yet, and a name made from its address."""
+
+    url: str
+    name: str
+    last_success_at: dt.datetime | None = None
+    last_error_at: dt.datetime | None = None
+    last_error: str = ""
+    last_counts: dict[str, int] | None = None
+
+    @property
+    def public_url(self) -> str:
+        """Its address without a ``user:password@``."""
+        return public_url(self.url)
+
+    @property
+    def state(self) -> str:
+        """``never synced``, ``failing`` (its last sync failed), ``partly failed`` (its last
+        sync read some days and failed others) or ``ok``."""
+        success, error = self.last_success_at, self.last_error_at
+        if success is None:
+            return "failing" if error else "never synced"
+        if error is None or error < success:
+            return "ok"
+        return "failing" if error > success else "partly failed"
+
+
+def upstream_statuses(urls: Sequence[str]) -> list[UpstreamStatus]:
+    """The state of the upstreams at these base addresses, in their order."""
+    urls = [url.rstrip("/") for url in urls]
+    rows = {u.url: u for u in Upstream.objects.filter(url__in=urls)}
+    found = []
+    for url in urls:
+        row = rows.get(url)
+        if row is None:
+            found.append(UpstreamStatus(url, upstream_name(url)))
+            continue
+        found.append(
+            UpstreamStatus(
+                url,
+                row.name,
+                row.last_success_at,
+                row.last_error_at,
+                row.last_error,
+                dict(row.last_counts or {}),
+            )
+        )
+    return found
+
+
+def upstream_name(url: str) -> str:
+    """An upstream's name, as cards say it ("on Hugging Face"): its host, without any
+    ``user:password@``."""
+    url = public_url(url)
+    return "Hugging Face" if url == HUGGING_FACE else urlsplit(url).netloc or url
+
+
+@dataclass(frozen=True)
 class Quiet:
     """Why a day has no papers: a short title and a sentence."""
 
@@ -195,3 +308,15 @@ def is_arxiv_holiday(day: dt.date) -> bool:
     return (day.month, day.day) in {(12, 25), (1, 1)} or (
         day.isoformat() in settings.DAILYPAPERS_ARXIV_HOLIDAYS
     )
+
+
+def upstream_featurings(
+    paper_ids: Sequence[int],
+) -> dict[tuple[int, dt.date], list[UpstreamFeature]]:
+    """The visible featurings by upstreams of these papers, by ``(paper, day)``, with their
+    upstream: who featured a paper on a day, with which counts and submitter."""
+    rows = UpstreamFeature.objects.filter(paper_id__in=list(paper_ids), hidden=False)
+    found: dict[tuple[int, dt.date], list[UpstreamFeature]] = {}
+    for row in rows.select_related("upstream").order_by("upstream__name"):
+        found.setdefault((row.paper_id, row.day), []).append(row)
+    return found
