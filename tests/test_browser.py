@@ -2,12 +2,14 @@
 holds on a phone, and screenshots are kept in test-artifacts/screenshots for people to look at."""
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from tests.conftest import SHOTS, run_worker
-from tests.factories import feature, paper
+from tests.factories import feature, member, paper, upstream_feature
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +41,7 @@ def day_of_papers():
         comments="25 pages, 9 figures",
         code_url="https://github.com/example/attention",
     )
-    feature(top, DAY, upvotes=128, comments=7)
+    upstream_feature(top, DAY, upvotes=128, comments=7, submitted_by="akhaliq")
     for i, (title, votes) in enumerate(
         [
             ("Retrieval-Augmented Agents that Know When to Stop Searching", 64),
@@ -67,7 +69,7 @@ def test_day_page_in_a_browser(browser, live_server, day_of_papers):
 
     assert page.locator(".card").count() == 4
     first = page.locator(".card").first
-    assert first.locator(".imported").inner_text() == "HF 128"
+    assert first.locator(".upstream-votes").inner_text() == "▲\xa0128 on Hugging Face"
     assert first.locator(".card-title .katex").count() == 1  # LaTeX rendered by KaTeX
     assert errors == []
     page.screenshot(path=str(SHOTS / "day.png"), full_page=True)
@@ -171,3 +173,82 @@ def test_formulas_cannot_make_a_page_huge_or_slow(browser, live_server):
     em = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.abstract')).fontSize)")
     assert width <= 11 * em * 1.21  # 10em at KaTeX's 1.21 scale, a rounding to spare
     assert "Too many expansions" in page.locator(".abstract .katex-error").get_attribute("title")
+
+
+# Screenshots for people to look at, not committed: $DAILYPAPERS_SCREENSHOTS, else /tmp.
+LOOK = Path(os.environ.get("DAILYPAPERS_SCREENSHOTS") or "/tmp/dailypapers-screenshots")
+READING_GROUP = "https://papers-of-the-reading-group-of-the-lab.example.org"  # a long name
+
+
+@pytest.fixture
+def day_with_summaries(day_of_papers):
+    """The day of papers, each with what Hugging Face brings (summary, keywords, links,
+    organisation), upvotes from two upstreams and members' votes."""
+    from dailypapers.community import services as community
+    from dailypapers.papers.models import Paper
+
+    voters = [member(name) for name in ("ada", "grace", "alan")]
+    for n, p in enumerate(Paper.objects.order_by("-pk")):  # the top paper last
+        p.ai_summary = (
+            "A method that keeps the accuracy of dense attention while its cost grows only "
+            "slightly faster than the sequence, tested on fourteen long-context benchmarks."
+        )
+        p.ai_keywords = ["long-context attention", "scaling laws", "sparse transformers"]
+        p.project_url = f"https://example.org/project-with-a-rather-long-name-{n}"
+        p.code_url = f"https://github.com/example-organisation/a-long-repository-name-{n}"
+        p.github_stars = 12345
+        p.organization, p.organization_fullname = "acme", "Acme Research Laboratories"
+        p.save()
+        upstream_feature(p, DAY, upvotes=40 + n, url=READING_GROUP)
+        for voter in voters[: n + 1]:
+            community.set_vote(voter, p, up=True)
+    return day_of_papers
+
+
+def test_cards_hold_at_phone_width_and_on_a_desktop(browser, live_server, day_with_summaries):
+    LOOK.mkdir(parents=True, exist_ok=True)
+    url = f"{live_server.url}/papers/date/{DAY}"
+    desktop, errors = open_page(browser, url)
+    assert errors == []
+    first = desktop.locator(".card").first
+    assert first.locator(".ai-summary").is_visible()  # the summary under the title, labelled
+    assert first.locator(".ai-label").text_content() == "AI summary (Hugging Face)"
+    assert first.locator(".upstream-votes").all_inner_texts() == [
+        "▲\xa0128 on Hugging Face",
+        "▲\xa043 on papers-of-the-reading-group-of-the-lab.example.org",
+    ]
+    assert first.locator(".vote .votes-count").inner_text() == "3"  # the members' votes
+    icons = first.locator(".link-icon .icon")  # drawn from an SVG mask, in the link's colour
+    assert icons.count() == 2 and all(box["width"] == 14 for box in _boxes(icons))
+    assert icons.first.evaluate("e => getComputedStyle(e).maskImage").startswith("url(")
+    desktop.screenshot(path=str(LOOK / "day-desktop.png"), full_page=True)
+    first.screenshot(path=str(LOOK / "card-desktop.png"))
+
+    phone = browser.new_page(viewport={"width": 375, "height": 800})
+    phone.goto(url)
+    phone.wait_for_load_state("networkidle")
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the day page scrolls sideways at 375 px"
+    wide = phone.evaluate(
+        """() => [...document.querySelectorAll('.card, .card *')].filter(e => {
+             const r = e.getBoundingClientRect(), card = e.closest('.card').getBoundingClientRect();
+             return r.width > 0 && (r.right > card.right + 0.5 || r.left < card.left - 0.5);
+           }).map(e => e.className || e.tagName)"""
+    )
+    assert wide == [], "something sticks out of a card at 375 px"
+    assert phone.evaluate(
+        "[...document.querySelectorAll('.card')].every(c => c.scrollWidth <= c.clientWidth)"
+    )
+    phone.screenshot(path=str(LOOK / "day-phone-375.png"), full_page=True)
+    phone.locator(".card").first.screenshot(path=str(LOOK / "card-phone-375.png"))
+
+    phone.goto(f"{live_server.url}/papers/2509.04664")
+    phone.wait_for_load_state("networkidle")
+    assert phone.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    featured = phone.locator(".featured-by").first.inner_text()
+    assert "featured by Hugging Face (submitted by akhaliq) · 128 upvotes, 7 comments" in featured
+    phone.screenshot(path=str(LOOK / "paper-phone-375.png"), full_page=True)
+
+
+def _boxes(locator) -> list[dict]:
+    return [locator.nth(i).bounding_box() for i in range(locator.count())]

@@ -102,3 +102,70 @@ def test_a_load_balancer_probes_over_plain_http_on_an_https_site(tmp_path: Path)
     )
     assert get_in_a_process("/healthz", DAILYPAPERS_HOME=home, DAILYPAPERS_HTTPS="1")[0] == 200
     assert get_in_a_process("/", DAILYPAPERS_HOME=home, DAILYPAPERS_HTTPS="1")[0] == 301
+
+
+def test_each_followed_upstream_is_listed_with_its_last_sync(settings):
+    from dailypapers.feed.models import Upstream
+
+    settings.DAILYPAPERS_UPSTREAMS = ["https://huggingface.co", "https://papers.example.org"]
+    now = timezone.now()
+    Upstream.objects.create(
+        url="https://huggingface.co",
+        name="Hugging Face",
+        last_success_at=now - dt.timedelta(minutes=10),
+        last_counts={"days": 1, "read": 12, "featured": 12},
+    )
+
+    status, body = probe()
+    assert status == 200
+    hf, peer = body["upstreams"]
+    assert hf["url"] == "https://huggingface.co" and hf["name"] == "Hugging Face"
+    assert hf["state"] == "ok" and hf["age_s"] == pytest.approx(600, abs=5)
+    assert hf["last_error"] is None and hf["last_counts"] == {"days": 1, "read": 12, "featured": 12}
+    assert peer["state"] == "never synced" and peer["last_success_at"] is None
+    assert body["warnings"] == ["upstream https://papers.example.org: not synced yet"]
+
+
+def test_a_failing_upstream_is_a_warning_not_an_unhealthy_site(settings):
+    from dailypapers.feed.models import Upstream
+
+    settings.DAILYPAPERS_UPSTREAMS = ["https://ada:s3cret@papers.example.org"]
+    paper("2509.04664")
+    run_worker()
+    IngestRun.objects.create(status="succeeded", kind="oai", finished_at=timezone.now())
+    processes.beat("otherhost:1:cafe")
+    now = timezone.now()
+    Upstream.objects.create(
+        url="https://ada:s3cret@papers.example.org",
+        name="papers.example.org",
+        last_success_at=now - dt.timedelta(days=3),
+        last_error_at=now,
+        last_error=(
+            "ada:s3cret@papers.example.org kept failing after 4 attempts "
+            "(https://ada:s3cret@papers.example.org/api/daily_papers); last error: HTTP 503"
+        ),
+    )
+
+    for strict in ({}, {"strict": "1"}):
+        status, body = probe(**strict)
+        assert status == 200 and body["status"] == "ok", body  # the site still serves
+    (upstream,) = body["upstreams"]
+    assert upstream["state"] == "failing"
+    assert upstream["url"] == "https://papers.example.org"
+    assert upstream["last_error"].endswith("last error: HTTP 503")
+    assert "(https://papers.example.org/api/daily_papers)" in upstream["last_error"]
+    assert body["warnings"] == [
+        "upstream https://papers.example.org: its last sync failed; it is tried again hourly"
+    ]
+    assert "s3cret" not in json.dumps(body)
+
+
+def test_an_upstreams_address_loses_its_credentials_wherever_it_is_quoted():
+    url = "https://tok3n@papers.example.org"
+    said = "tok3n@papers.example.org answered HTTP 401 for https://tok3n@papers.example.org/api"
+    assert health._public(said, url) == (
+        "papers.example.org answered HTTP 401 for https://papers.example.org/api"
+    )
+    assert health._public("proxy http://u:pw@proxy:3128 refused", "https://h") == (
+        "proxy http://proxy:3128 refused"
+    )

@@ -160,7 +160,11 @@ def test_vote_and_unvote_without_javascript(client):
     client.post(f"/vote/{p.pk}", {"action": "up"})  # a second click changes nothing
     assert Vote.objects.count() == 1
     html = client.get(f"/papers/date/{TODAY}").content.decode()
-    assert 'class="vote voted"' in html and 'class="votes-count">1<' in html and "HF 5" in html
+    assert (
+        'class="vote voted"' in html
+        and 'class="votes-count">1<' in html
+        and "▲&nbsp;5 upstream" in html
+    )
 
     client.post(f"/vote/{p.pk}", {"action": "remove"})
     assert Vote.objects.count() == 0

@@ -104,7 +104,7 @@ def test_week_and_month_gather_days_and_count_a_paper_once(client):
 
     week = client.get("/papers/week/2025-W37")
     assert titles(week) == ["Featured twice"]
-    assert "HF 8</span>" in week.content.decode()  # its best imported count in the week
+    assert "▲&nbsp;8 upstream</span>" in week.content.decode()  # its best imported count
 
     month = client.get("/papers/month/2025-09")
     assert titles(month) == ["Sunday before", "Featured twice"]

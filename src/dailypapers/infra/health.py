@@ -5,13 +5,20 @@ out. The body also says how fresh the rest of the site is (the newest worker hea
 last successful ingest, search's backlog), each part "ok" or "stale" with its age in seconds;
 any stale part makes the status "degraded". A web process serves pages with the worker down,
 so that stays a 200, unless ``?strict=1`` (for monitoring) asks for a 503 then too.
+
+Each followed upstream is listed with how its syncs went (``upstreams``). One that fails is a
+``warnings`` entry, never a degraded status: the site serves what it has and the next hourly
+sync tries again. An upstream's error is its sync's own words, addresses stripped of any
+``user:password@``; the database's error is never shown.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -21,6 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from dailypapers.infra import processes
 from dailypapers.ingest import selectors as ingest
+from dailypapers.ingest import upstream_status
 from dailypapers.search import selectors as search
 
 # How old each part may be before it counts as stale, in seconds (a worker's heartbeat: as
@@ -44,7 +52,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse(down, status=503)
     parts = _freshness()
     degraded = any(part["state"] != "ok" for part in parts.values())
-    body = {"status": "degraded" if degraded else "ok", "database": {"ok": True}, **parts}
+    upstreams, warnings = _upstreams()
+    body = {
+        "status": "degraded" if degraded else "ok",
+        "database": {"ok": True},
+        **parts,
+        "upstreams": upstreams,
+        "warnings": warnings,
+    }
     strict = request.GET.get("strict") in {"1", "true"}
     return JsonResponse(body, status=503 if degraded and strict else 200)
 
@@ -78,3 +93,48 @@ def _part(when: dt.datetime | None, stale_after: int, now: dt.datetime) -> dict[
         return {"state": "missing", "age_s": None}
     age = max(0.0, (now - when).total_seconds())
     return {"state": "ok" if age <= stale_after else "stale", "age_s": round(age)}
+
+
+# user:password@ in an address, with its scheme or without (a host as a service name).
+_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://)?[^\s/@:()'\"]+:[^\s/@()'\"]*@")
+ERROR_CHARS = 300  # of an upstream's last error
+
+
+def _public(text: str, url: str) -> str:
+    """A text fit for anyone who probes: no ``user:password@`` left in it, nor the user part
+    or password of the upstream's address ``url``."""
+    text = _USERINFO.sub(lambda m: m.group(1) or "", text)
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        text = text.replace(parts.netloc.rpartition("@")[0] + "@", "")
+    if parts.password:
+        text = text.replace(parts.password, "…")
+    return text
+
+
+def _upstreams() -> tuple[list[dict[str, Any]], list[str]]:
+    """Each followed upstream's last sync, and a warning for each failing or never synced."""
+    now = timezone.now()
+    shown, warnings = [], []
+    for s in upstream_status.statuses():
+        success, error = s["last_success_at"], s["last_error_at"]
+        url = _public(s["url"], s["url"])
+        shown.append(
+            {
+                "url": url,
+                "name": s["name"],
+                "state": s["state"],
+                "last_success_at": success.isoformat() if success else None,
+                "age_s": round(max(0.0, (now - success).total_seconds())) if success else None,
+                "last_error_at": error.isoformat() if error else None,
+                "last_error": _public(s["last_error"], s["url"])[:ERROR_CHARS] if error else None,
+                "last_counts": s["last_counts"],
+            }
+        )
+        if s["state"] == "failing":
+            warnings.append(f"upstream {url}: its last sync failed; it is tried again hourly")
+        elif s["state"] == "partly failed":
+            warnings.append(f"upstream {url}: its last sync could not read some days")
+        elif s["state"] == "never synced":
+            warnings.append(f"upstream {url}: not synced yet")
+    return shown, warnings

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from dailypapers.feed import selectors as feed
 from dailypapers.infra import pagecache
 from dailypapers.infra.pagecache import Row, Viewer
 from dailypapers.papers.models import Paper
@@ -22,7 +23,9 @@ from . import common
 from .common import Own
 
 # What a card shows that a write can change: a card is cached under these values. Every write
-# of a paper's fields moves its modified_at on (auto_now, and the importer sets it).
+# of a paper's fields moves its modified_at on (auto_now, and the importer sets it). The
+# upstreams' counts it shows (feed.upstream_votes) move with imported_votes, which sums the
+# part of each that counts here: all of Hugging Face's.
 ROW = ("pk", "modified_at", "member_votes", "imported_votes", "num_comments")
 
 
@@ -50,7 +53,7 @@ def html(
     found = pagecache.fragments({row[0]: key(row) for row in rows})
     if missing := [row[0] for row in rows if row[0] not in found]:
         built = {}
-        for paper in papers(missing):
+        for paper in feed.with_upstream_votes(papers(missing)):
             # Under what the card was rendered from, which may be newer than the listing's row.
             built[key(row_of(paper))] = found[paper.pk] = _render(paper, own, slot)
         pagecache.keep_fragments(built)

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from dailypapers.community import selectors as community
 from dailypapers.feed import paging
+from dailypapers.feed import selectors as feed
 from dailypapers.infra import pagecache
 from dailypapers.library import selectors as library
 from dailypapers.papers.models import Paper
@@ -68,8 +69,9 @@ def page(request: HttpRequest, rows: QuerySet[Paper] | Sequence[Any]) -> Page:
 
 
 def marks(request: HttpRequest, papers: Iterable[Paper]) -> dict[str, set[int]]:
-    """The viewer's own marks on the cards a template renders: ``voted`` and ``saved`` ids."""
-    pks = [p.pk for p in papers]
+    """The viewer's own marks on the cards a template renders: ``voted`` and ``saved`` ids;
+    each paper gets its upstreams' counts for its card (``feed.with_upstream_votes``)."""
+    pks = [p.pk for p in feed.with_upstream_votes(papers)]
     return {
         "voted": community.voted_by(request.user, pks),
         "saved": library.saved_ids(request.user, pks),

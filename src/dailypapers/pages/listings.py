@@ -18,6 +18,7 @@ from dailypapers.feed import selectors as feed
 from dailypapers.infra import pagecache
 from dailypapers.infra.http import error_page
 from dailypapers.infra.pagecache import Row
+from dailypapers.ingest import upstreams
 from dailypapers.papers.models import Paper
 
 from . import cards
@@ -27,8 +28,32 @@ def home(request: HttpRequest) -> HttpResponse:
     """The latest day with featured papers (or a welcome page on an empty site)."""
     latest = feed.latest_day()
     if latest is None:
-        return render(request, "feed/empty_site.html")
+        return render(request, "feed/empty_site.html", _waiting())
     return _listing(request, periods.day(latest))
+
+
+def _waiting() -> dict[str, Any]:
+    """What an empty site waits for: its upstreams' first sync (each never synced, failing
+    since when, or synced with nothing to feature yet), or an operator, when it follows none."""
+    statuses = feed.upstream_statuses(upstreams.followed())
+    names = [s.name for s in statuses]
+    if len(names) == 1:
+        lists = f"{names[0]}'s daily papers"
+    else:
+        lists = f"the daily papers of {', '.join(names[:-1])} and {names[-1]}" if names else ""
+    today = timezone.localdate()
+    shown = []
+    for s in statuses:
+        when = s.last_error_at if s.state == "failing" else s.last_success_at
+        text = ""
+        if when is not None:
+            local = timezone.localtime(when)
+            text = (
+                f"{local:%H:%M %Z}" if local.date() == today else f"{local.day} {local:%b %H:%M %Z}"
+            )
+        read = s.last_success_at is not None
+        shown.append({"name": s.name, "state": s.state, "when": text, "read_before": read})
+    return {"upstreams": shown, "lists": lists}
 
 
 def period(request: HttpRequest, kind: str, text: str) -> HttpResponse:

@@ -4,6 +4,7 @@ put in per request; Markdown at the same address for an agent that asks for it."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.utils.cache import patch_vary_headers
 from dailypapers.api import views as api_views
 from dailypapers.community import selectors as community
 from dailypapers.feed import selectors as feed
+from dailypapers.feed.models import Featured
 from dailypapers.infra import pagecache
 from dailypapers.infra.http import error_page
 from dailypapers.papers import arxiv_id
@@ -57,11 +59,53 @@ def _gather(arxiv: str, recent: bool) -> tuple[Paper, dict[str, Any]] | None:
         return None
     context = {
         "paper": paper,
-        "featured": feed.featured_history(paper),
+        "featured": _featurings(paper),
+        "upstream_votes": feed.upstream_votes([paper.pk]).get(paper.pk, []),
         "similar": search.similar_papers(paper, recent=recent),
         "similar_recent": recent,
     }
     return paper, context
+
+
+@dataclass(frozen=True)
+class _ByUpstream:
+    """An upstream's featuring of the paper on a day, as its page line says it."""
+
+    name: str
+    page: str  # the paper's page there
+    submitted_by: str  # the upstream's member
+    upvotes: int
+    comments: int
+
+
+@dataclass(frozen=True)
+class _Featuring:
+    """A day the paper was featured, and by whom: a member, an operator's rule, upstreams."""
+
+    featured: Featured
+    upstreams: list[_ByUpstream]
+
+
+def _featurings(paper: Paper) -> list[_Featuring]:
+    """When the paper was featured, newest first, each with who featured it; an upstream's
+    featuring hidden by a moderator is left out."""
+    by_day = feed.upstream_featurings([paper.pk])
+    return [
+        _Featuring(
+            f,
+            [
+                _ByUpstream(
+                    u.upstream.name,
+                    feed.upstream_page(u.upstream.url, paper.arxiv_id),
+                    u.submitted_by,
+                    u.upvotes,
+                    u.comments,
+                )
+                for u in by_day.get((paper.pk, f.day), [])
+            ],
+        )
+        for f in feed.featured_history(paper)
+    ]
 
 
 def _viewers_parts(

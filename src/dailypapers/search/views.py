@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from dailypapers.community import selectors as community
 from dailypapers.feed import paging
+from dailypapers.feed import selectors as feed
 from dailypapers.infra import limits
 
 from . import selectors
@@ -33,6 +34,7 @@ def search(request: HttpRequest) -> HttpResponse:
     ids = results.ids if results else []
     page = Paginator(ids, paging.SEARCH_PAGE).get_page(request.GET.get("page"))
     papers = results.papers(page.start_index() - 1, page.end_index()) if results else []
+    papers = feed.with_upstream_votes(papers)  # each upstream's count on the cards
     params = request.GET.copy()
     params.pop("page", None)
     context = {
