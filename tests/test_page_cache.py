@@ -335,6 +335,7 @@ def test_the_apps_watch_exactly_the_tables_the_pages_show():
         "papers_paper",
         "feed_featured",
         "feed_votetally",
+        "feed_upstreamfeature",
         "community_comment",
         "community_member",
         "community_vote",

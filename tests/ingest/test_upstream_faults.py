@@ -201,7 +201,9 @@ def test_an_upstream_that_goes_away_mid_sync_keeps_the_days_read(hf, hf_client, 
         "unchanged_days": 0,
     }
     run = IngestRun.objects.get(kind="sync")
-    assert (run.status, run.created, run.requests) == ("failed", 30, 2 + 4)
+    # The reset request is retried: refused (or reset once more while the port closes), and a
+    # refused connection ends the sync at once, without the retries that would hold the worker.
+    assert (run.status, run.created) == ("failed", 30) and 2 + 2 <= run.requests <= 2 + 3
 
 
 def test_the_client_says_who_it_is(hf, hf_clock, settings):

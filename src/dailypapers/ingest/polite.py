@@ -146,6 +146,9 @@ class PoliteClient:
     """GET requests to one service under its installation-wide rate limit, with retries."""
 
     error: type[Unreachable] = Unreachable  # what a failure raises
+    # Whether a server that cannot be connected to at all is asked again at once (arXiv), or
+    # left until the next scheduled run, so that its time-outs do not hold the worker.
+    retry_unconnected = True
 
     def __init__(
         self,
@@ -197,6 +200,8 @@ class PoliteClient:
                         return parse(Answer(response.status_code, response.headers, body))
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
+                if not self.retry_unconnected and isinstance(exc, _UNCONNECTED):
+                    raise self.error(f"{self.service} cannot be reached ({problem})") from None
             except BadResponse as exc:
                 problem = f"bad response: {exc}"
             finally:
@@ -216,6 +221,9 @@ class PoliteClient:
             f"{self.service} kept failing after {self.max_attempts} attempts ({url}); "
             f"last error: {problem}"
         )
+
+
+_UNCONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 def user_agent() -> str:

@@ -40,6 +40,7 @@ class Page:
 
 class UpstreamClient(PoliteClient):
     error = UpstreamError
+    retry_unconnected = False  # the next hourly sync tries again; the worker has other jobs
 
     def __init__(
         self,
@@ -64,7 +65,7 @@ class UpstreamClient(PoliteClient):
             limiter,
             http
             or httpx.Client(
-                timeout=httpx.Timeout(settings.DAILYPAPERS_UPSTREAM_TIMEOUT),
+                timeout=httpx.Timeout(settings.DAILYPAPERS_UPSTREAM_TIMEOUT, connect=5),
                 headers={"User-Agent": user_agent(), "Accept": "application/json"},
                 follow_redirects=True,
             ),
