@@ -4,6 +4,7 @@ reads the Markdown page. Checked also against a real Hugging Face response impor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -41,16 +42,35 @@ def test_daily_papers_of_a_day_week_and_month(site, hf):
     assert residual.title == "Deep Residual Learning for Image Recognition"
     assert [a.name for a in residual.authors] == ["Kaiming He", "Xiangyu Zhang"]
     assert residual.published_at.year == 2015  # arXiv's date
-    assert residual.submitted_at.isoformat() == "2025-09-08T08:00:00+00:00"  # featured
+    assert residual.submitted_at == residual.published_at  # the item's publishedAt, as on HF
     assert residual.summary.startswith("We present a residual learning framework")
-
-    week = list(hf.list_daily_papers(week="2025-W37"))
-    assert {p.id for p in week} == {"1706.03762", "1512.03385", "1312.05602"}
-    month = list(hf.list_daily_papers(month="2025-09", sort="trending"))
-    assert {p.id for p in month} == {p.id for p in week}
-    assert len(list(hf.list_daily_papers(month="2025-09", limit=1, p=1))) == 1
+    assert len(list(hf.list_daily_papers(date=MONDAY.isoformat(), limit=1, p=1))) == 1
     # No date: the latest day with papers.
     assert [p.id for p in hf.list_daily_papers()] == ["1312.05602"]
+
+    # Week and month are Hugging Face's, on arXiv's dates: the featured papers published from
+    # the Friday before the week to its Sunday, from the last day of the month before to the
+    # month's last day, 00:00 UTC (huggingface_hub's TestPaperApi).
+    published = {
+        "2509.04001": "2025-09-04T23:59",  # before the Friday
+        "2509.05001": "2025-09-05T00:00",
+        "2509.13001": "2025-09-13T23:00",
+        "2509.14001": "2025-09-14T01:00",  # after the week's Sunday, 00:00
+        "2508.31001": "2025-08-31T05:00",
+        "2509.30001": "2025-09-30T05:00",  # after the month's last day, 00:00
+    }
+    for ident, when in published.items():
+        paper = factories.paper(ident, published=dt.datetime.fromisoformat(when + "+00:00"))
+        factories.feature(paper, TUESDAY)
+    factories.paper("2509.06001", published=dt.datetime(2025, 9, 6, tzinfo=dt.UTC))  # unfeatured
+    week = list(hf.list_daily_papers(week="2025-W37"))
+    assert [p.id for p in week] == ["2509.13001", "2509.05001"]  # newest on arXiv first
+    start, end = dt.datetime(2025, 9, 5, tzinfo=dt.UTC), dt.datetime(2025, 9, 14, tzinfo=dt.UTC)
+    assert all(start <= p.submitted_at <= end for p in week)
+    month = list(hf.list_daily_papers(month="2025-09", sort="trending"))
+    assert {p.id for p in month} == {"2508.31001", "2509.04001", "2509.05001", "2509.13001",
+                                     "2509.14001"}  # fmt: skip
+    assert len(list(hf.list_daily_papers(month="2025-09", limit=2, p=2))) == 1
 
 
 def test_a_member_who_featured_a_paper_is_its_submitter(site, hf):

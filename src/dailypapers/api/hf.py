@@ -4,6 +4,7 @@ a client written for huggingface.co works against this site by changing its base
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,23 @@ from .schemas import HfDailyPaper, HfPaper
 
 router = Router(tags=["Hugging Face–compatible"])
 
-_SORTS = {"publishedAt": "new", "trending": "trending"}
+_SORTS = {"publishedAt": "published", "trending": "trending"}
+
+
+def hf_window(period: periods.Period) -> tuple[dt.datetime, dt.datetime]:
+    """Hugging Face's week and month, on the papers' arXiv dates (``publishedAt``), as its own
+    client tests them (huggingface_hub's TestPaperApi): a day's list holds papers that arXiv
+    published the day before, so a week runs from the Friday before it to its Sunday, and a
+    month from the last day of the month before to its own last day, 00:00 UTC both."""
+    if period.kind == "week":
+        start = period.start - dt.timedelta(days=3)  # the Friday before its Monday
+    else:
+        start = period.start - dt.timedelta(days=1)
+    end = period.end
+    return (
+        dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
+        dt.datetime.combine(end, dt.time(), tzinfo=dt.UTC),
+    )
 
 
 @router.get("/daily_papers", response={200: list[HfDailyPaper], **READ_ERRORS})
@@ -35,21 +52,30 @@ def daily_papers(
         None, pattern=r"^[\w.@+-]{1,150}$", description="Only papers this member featured."
     ),
     sort: Literal["publishedAt", "trending"] = Query(
-        "publishedAt", description="publishedAt: newest featured first; trending: the score."
+        "publishedAt", description="publishedAt: newest on arXiv first; trending: the score."
     ),
     p: int = Query(0, ge=0, le=10_000, description="Page, from 0."),
     limit: int = Query(paging.HF_LIMIT, ge=1, le=paging.HF_MAX_LIMIT),
 ):
-    """The papers featured on a day (the latest by default), in an ISO week or a month."""
+    """The papers featured on a day (the latest by default); with ``week`` or ``month``, the
+    featured papers that arXiv published in Hugging Face's window for it (:func:`hf_window`)."""
+    if submitter and not (date or week or month):
+        # A submitter's papers, every day: Hugging Face does not narrow them to the latest day.
+        rows = feed.listing(dt.date.min, dt.date.max, _SORTS[sort], submitter=submitter)
+        return [shapes.hf_daily(i) for i in shapes.items(list(rows[p * limit : (p + 1) * limit]))]
     try:
         period = feed.period_of(date, week, month)
     except periods.BadPeriod as exc:
         raise HttpError(400, str(exc)) from None
     if period is None:
         return []
-    rows = feed.listing(period.start, period.end, _SORTS[sort], submitter=submitter)
-    page = list(rows[p * limit : (p + 1) * limit])
-    return [shapes.hf_daily(i) for i in shapes.items(page, period.start, period.end)]
+    if period.kind == "date":
+        rows = feed.listing(period.start, period.end, _SORTS[sort], submitter=submitter)
+        page = list(rows[p * limit : (p + 1) * limit])
+        return [shapes.hf_daily(i) for i in shapes.items(page, period.start, period.end)]
+    start, end = hf_window(period)
+    rows = feed.published_in(start, end, _SORTS[sort], submitter=submitter)
+    return [shapes.hf_daily(i) for i in shapes.items(list(rows[p * limit : (p + 1) * limit]))]
 
 
 @router.get("/papers/search", response={200: list[HfDailyPaper], **READ_ERRORS})

@@ -62,7 +62,9 @@ class HfPaper(Schema):
 
 class HfDailyPaper(Schema):
     paper: HfPaper
-    publishedAt: str | None = Field(description=f"When it was featured. {HF_TIME}")
+    publishedAt: str | None = Field(
+        description=f"arXiv's date, as Hugging Face writes it. {HF_TIME}"
+    )
     title: str
     summary: str
     numComments: int

@@ -80,8 +80,9 @@ def _hf_user(item: Item) -> dict[str, str] | None:
     if f.submitted_by is not None:
         name, fullname = f.submitted_by.username, f.submitted_by.get_full_name()
     else:
-        name = next((u.submitted_by for u in item.upstreams.get(f.day, []) if u.submitted_by), "")
-        fullname = ""
+        upstream = next((u for u in item.upstreams.get(f.day, []) if u.submitted_by), None)
+        name = upstream.submitted_by if upstream else ""
+        fullname = upstream.submitted_by_fullname if upstream else ""
     if not name:
         return None
     # Hugging Face writes the user name under both keys; huggingface_hub reads "user".
@@ -123,12 +124,14 @@ _HF_EXTRAS = ("ai_summary", "ai_keywords", "githubRepo", "githubStars", "project
 
 def hf_daily(item: Item) -> dict[str, Any]:
     """One item of ``/api/daily_papers`` and ``/api/papers/search``: the paper, and at the top
-    level the featuring (``publishedAt`` is when it was featured) and the counts."""
-    p, f = item.paper, item.featured
+    level the counts and who featured it. As on Hugging Face, ``publishedAt`` is the arXiv date
+    (huggingface_hub reads it as ``submitted_at``); when it was featured is in the paper's
+    ``submittedOnDailyAt``."""
+    p = item.paper
     paper = hf_paper(item)
     return {
         "paper": paper,
-        "publishedAt": hf_time(f.featured_at) if f else None,
+        "publishedAt": hf_time(p.published or p.announced),  # Hugging Face's: arXiv's date
         "title": p.title,
         "summary": p.abstract,
         "numComments": item.num_comments,

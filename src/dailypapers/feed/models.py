@@ -112,6 +112,7 @@ class UpstreamFeature(models.Model):
     counted_upvotes = models.PositiveIntegerField(default=0)
     counted_comments = models.PositiveIntegerField(default=0)
     submitted_by = models.CharField(max_length=150, blank=True, help_text="The upstream's member")
+    submitted_by_fullname = models.CharField(max_length=255, blank=True)
     hidden = models.BooleanField(default=False, help_text="Hidden by a moderator")
 
     class Meta:

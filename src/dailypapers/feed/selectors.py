@@ -10,7 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import F, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,13 +22,14 @@ from . import periods, ranking
 from .models import Featured, FeatureRule, Upstream, UpstreamFeature
 
 HUGGING_FACE = "https://huggingface.co"
-SORTS = ("trending", "votes", "new")
+SORTS = ("trending", "votes", "new")  # the pages'; the API also sorts by "published"
 DEFAULT_SORT = "votes"
 # Tie-breaks after the sort key: more votes, more recently featured, then the id.
-_ORDER = {
+_ORDER: dict[str, list[str | OrderBy]] = {
     "trending": ["-trending", "-votes", "arxiv_id"],
     "votes": ["-votes", "-last_featured_at", "arxiv_id"],
     "new": ["-last_featured_at", "-votes", "arxiv_id"],
+    "published": [F("published").desc(nulls_last=True), "-votes", "arxiv_id"],  # arXiv's v1
 }
 TRENDING_DAYS = 7  # trending is of the papers featured in the last week
 
@@ -119,22 +121,50 @@ def listing(
     now: dt.datetime | None = None,
     submitter: str | None = None,
 ) -> QuerySet[Paper]:
-    """The visible papers featured in ``[start, end]`` (by the member named ``submitter``, when
-    given) in ``sort`` order, one row each, with the votes of :func:`with_votes`,
-    ``last_featured_at``, ``num_comments`` (imported, the best in the period) and ``trending``.
-    Ordered, counted and sliced by the database."""
-    # One filter() call, so that the day and the submitter are those of the same featuring.
-    which: dict[str, object] = {"featured__day__range": (start, end)}
+    """The visible papers featured in ``[start, end]`` (by ``submitter``, a member here or an
+    upstream's, when given) in ``sort`` order, one row each, with the votes of
+    :func:`with_votes`, ``last_featured_at``, ``num_comments`` (imported, the best in the
+    period) and ``trending``. Ordered, counted and sliced by the database."""
+    rows = papers.visible().filter(featured__day__range=(start, end))
     if submitter is not None:
-        which["featured__submitted_by__username"] = submitter
-    featured = papers.visible().filter(**which)
-    rows = with_votes(
-        featured.annotate(
+        rows = rows.filter(_submitted_by(submitter, start, end))
+    return _ranked(rows, sort, now)
+
+
+def published_in(
+    start: dt.datetime,
+    end: dt.datetime,
+    sort: str = DEFAULT_SORT,
+    now: dt.datetime | None = None,
+    submitter: str | None = None,
+) -> QuerySet[Paper]:
+    """The visible papers ever featured whose arXiv date lies in ``[start, end]``, as
+    :func:`listing` gives them: Hugging Face's week and month (see ``api.hf``)."""
+    rows = papers.visible().filter(published__range=(start, end), featured__isnull=False)
+    if submitter is not None:
+        rows = rows.filter(_submitted_by(submitter))
+    return _ranked(rows, sort, now)
+
+
+def _submitted_by(name: str, start: dt.date | None = None, end: dt.date | None = None) -> Q:
+    """Featured (on a day of ``[start, end]``, when given) by the member ``name`` here, or by
+    an upstream's member of that name (a featuring a moderator hid left out)."""
+    days = {"day__range": (start, end)} if start and end else {}
+    here = Featured.objects.filter(paper=OuterRef("pk"), submitted_by__username=name, **days)
+    there = UpstreamFeature.objects.filter(
+        paper=OuterRef("pk"), submitted_by=name, hidden=False, **days
+    )
+    return Q(Exists(here)) | Q(Exists(there))
+
+
+def _ranked(rows: QuerySet[Paper], sort: str, now: dt.datetime | None) -> QuerySet[Paper]:
+    ranked = with_votes(
+        rows.annotate(
             last_featured_at=Max("featured__featured_at"),
             num_comments=Max("featured__imported_comments"),
         )
     ).annotate(trending=ranking.trending(F("votes"), F("last_featured_at"), now or timezone.now()))
-    return rows.order_by(*_ORDER.get(sort, _ORDER[DEFAULT_SORT]))
+    return ranked.order_by(*_ORDER.get(sort, _ORDER[DEFAULT_SORT]))
 
 
 def _visible() -> QuerySet[Featured]:

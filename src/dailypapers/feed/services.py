@@ -46,6 +46,7 @@ class UpstreamCount:
     counted_upvotes: int | None = None
     counted_comments: int | None = None
     submitted_by: str = ""
+    submitted_by_fullname: str = ""
 
     def __post_init__(self) -> None:
         if self.counted_upvotes is None:
@@ -131,6 +132,7 @@ def _record_counts(
                     day=c.day,
                     featured_at=c.featured_at,
                     submitted_by=c.submitted_by,
+                    submitted_by_fullname=c.submitted_by_fullname,
                     **{f: getattr(c, f) for f in _COUNTS},
                 )
             )
@@ -138,15 +140,18 @@ def _record_counts(
         if keep_higher:
             c = _higher(row, c)
         changed = [f for f in _COUNTS if getattr(row, f) != getattr(c, f)]
-        if c.submitted_by and c.submitted_by != row.submitted_by:
-            changed.append("submitted_by")
+        who = (c.submitted_by, c.submitted_by_fullname)
+        if c.submitted_by and who != (row.submitted_by, row.submitted_by_fullname):
+            changed += ["submitted_by", "submitted_by_fullname"]
         if changed:
             for f in changed:
                 setattr(row, f, getattr(c, f))
             to_update.append(row)
     with transaction.atomic():
         UpstreamFeature.objects.bulk_create(to_create, batch_size=500)
-        UpstreamFeature.objects.bulk_update(to_update, [*_COUNTS, "submitted_by"], batch_size=500)
+        UpstreamFeature.objects.bulk_update(
+            to_update, [*_COUNTS, "submitted_by", "submitted_by_fullname"], batch_size=500
+        )
         refresh_featurings([(r.paper_id, r.day) for r in [*to_create, *to_update]])
     return len(to_create) + len(to_update)
 
@@ -162,6 +167,7 @@ def _higher(a: UpstreamCount | UpstreamFeature, b: UpstreamCount) -> UpstreamCou
         counted_upvotes=most("counted_upvotes"),
         counted_comments=most("counted_comments"),
         submitted_by=b.submitted_by or a.submitted_by,
+        submitted_by_fullname=b.submitted_by_fullname or a.submitted_by_fullname,
     )
 
 

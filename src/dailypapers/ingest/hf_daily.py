@@ -84,7 +84,9 @@ def parse_item(item: Any, day: dt.date | None = None) -> tuple[PaperRecord, Feat
         # A dailypapers site tells its own members' part of the counts (see api.shapes).
         member_upvotes=_part(paper.get("memberUpvotes"), "paper.memberUpvotes"),
         member_comments=_part(paper.get("memberComments"), "paper.memberComments"),
-        submitted_by=_user(paper.get("submittedOnDailyBy") or item.get("submittedBy")),
+    )
+    feature.submitted_by, feature.submitted_by_fullname = _user(
+        paper.get("submittedOnDailyBy") or item.get("submittedBy")
     )
     return record, feature
 
@@ -114,11 +116,11 @@ def _part(value: Any, what: str) -> int | None:
     return None if value is None else _count(value, what)
 
 
-def _user(value: Any) -> str:
-    """The name of the upstream's member who submitted the paper."""
+def _user(value: Any) -> tuple[str, str]:
+    """The name and full name of the upstream's member who submitted the paper."""
     if not isinstance(value, dict):
-        return ""
-    return _text(value.get("user") or value.get("name"), 150)
+        return "", ""
+    return _text(value.get("user") or value.get("name"), 150), _text(value.get("fullname"), 255)
 
 
 def _url(value: Any) -> str:

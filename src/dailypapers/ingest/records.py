@@ -78,6 +78,7 @@ class FeatureRecord:
     member_upvotes: int | None = None
     member_comments: int | None = None
     submitted_by: str = ""
+    submitted_by_fullname: str = ""
 
 
 # --- identifiers -------------------------------------------------------------------------------

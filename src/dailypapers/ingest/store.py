@@ -224,6 +224,7 @@ def feature_papers(
                 counted_upvotes=f.member_upvotes,
                 counted_comments=f.member_comments,
                 submitted_by=f.submitted_by,
+                submitted_by_fullname=f.submitted_by_fullname,
             )
             for f in features
             if f.arxiv_id in paper_ids
