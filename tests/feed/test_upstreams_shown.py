@@ -204,7 +204,7 @@ def test_an_empty_site_waits_for_an_upstream_never_synced(client, settings):
     assert response.status_code == 200
     shown = text(response.content.decode())
     assert "Waiting for Hugging Face's daily papers" in shown
-    assert "The first sync of Hugging Face runs within the hour after dailypapers up" in shown
+    assert "The first sync of Hugging Face runs as soon as dailypapers up has started its worker" in shown
 
 
 def test_an_empty_site_says_when_it_last_tried_a_failing_upstream(client, settings, clock):
@@ -220,7 +220,7 @@ def test_an_empty_site_says_when_it_last_tried_a_failing_upstream(client, settin
     assert (
         "Could not reach Hugging Face yet (last tried 11:35 UTC); it tries again every hour."
     ) in shown
-    assert "The first sync of papers.example.org runs within the hour" in shown
+    assert "The first sync of papers.example.org runs as soon as" in shown
     assert "Traceback" not in shown and "x" not in re.findall(r"\w+", shown)  # no error text
 
     Upstream.objects.filter(url="https://huggingface.co").update(
