@@ -204,7 +204,10 @@ def test_an_empty_site_waits_for_an_upstream_never_synced(client, settings):
     assert response.status_code == 200
     shown = text(response.content.decode())
     assert "Waiting for Hugging Face's daily papers" in shown
-    assert "The first sync of Hugging Face runs as soon as dailypapers up has started its worker" in shown
+    assert (
+        "The first sync of Hugging Face runs as soon as dailypapers up has started its worker"
+        in shown
+    )
 
 
 def test_an_empty_site_says_when_it_last_tried_a_failing_upstream(client, settings, clock):
