@@ -264,6 +264,38 @@ def test_exact_id_and_exact_title_come_first(embedded):
     assert ids(selectors.search("Attention is all you need!").ids)[0] == "1706.03762"
 
 
+def test_a_papers_name_finds_the_paper_that_coined_it(db):
+    """The name before a title's colon is what people type; of several papers that start
+    with it, the first published coined it. Papers that only say the name more go after."""
+    day = dt.datetime(2025, 9, 1, tzinfo=dt.UTC)
+    coined = factories.paper(
+        "2509.00021", title="We-Math 2.0: A Versatile MathBook System", published=day
+    )
+    factories.paper(
+        "2509.00022",
+        title="We-Math 2.0: Errata and an Update",
+        published=day + dt.timedelta(days=30),
+    )
+    factories.paper(
+        "2509.00023",
+        title="Benchmarking We-Math 2.0 against We-Math",
+        abstract="We-Math 2.0, We-Math 2.0 and We-Math 2.0 again: we math.",
+        published=day,
+    )
+    factories.paper("2509.00024", title="MinerU2.5-Pro: Parsing at Scale", published=day)
+    assert lex("we-math 2.0")[0] == "2509.00023"  # keywords alone: the one saying it most
+    for query, named in [
+        ("We-Math 2.0", coined.arxiv_id),
+        ("we math 2.0", coined.arxiv_id),
+        ("MinerU2.5-Pro", "2509.00024"),
+    ]:
+        results = selectors.search(query, semantic=False)
+        assert ids(results.ids)[0] == named, query
+        assert results.exact is not None
+    assert selectors.search("We-Math 2.0 cat:cs.CV", semantic=False).exact is None  # filtered
+    assert selectors.search("Parsing at Scale", semantic=False).exact is None  # not a name
+
+
 def test_stop_words_break_ties_but_match_nothing(db):
     remembered = factories.paper(
         "2001.00001",

@@ -59,8 +59,9 @@ def matching(q: Query, ids: Sequence[int]) -> set[int]:
 
 
 def title_candidates(words: list[str]) -> list[int]:
-    """Visible papers whose title may be exactly ``words``: on SQLite those with the words in
-    a row in the title, on PostgreSQL those with the same normalised title."""
+    """Visible papers whose title, or its name before the colon, may be exactly ``words``: on
+    SQLite those with the words in a row in the title, on PostgreSQL those with the same
+    normalised title or name."""
     if not words:
         return []
     return engines.keyword().title_candidates(words)

@@ -17,9 +17,10 @@ queries) it keeps how far apart scores are: meaning reorders close calls and bri
 without the query's words, but does not overturn a clear lead on words, which is what a
 half-remembered sentence gives the paper it came from.
 
-An exact arXiv id or an exact title goes first. Filters (``author:``, ``cat:``, dates,
-``-exclusions``) apply to both lists. ``date`` sorts the papers containing all the words,
-newest first; ``votes`` reorders the relevant papers by members' and imported upvotes.
+An exact arXiv id, an exact title or a paper's name (its title before the colon) goes first.
+Filters (``author:``, ``cat:``, dates, ``-exclusions``) apply to both lists. ``date`` sorts
+the papers containing all the words, newest first; ``votes`` reorders the relevant papers by
+members' and imported upvotes.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ MAX_RESULTS = 500  # for date order and filter-only queries
 # texts around 0-0.2): without a floor, every query would "find" the whole corpus.
 MIN_SIMILARITY = 0.25
 _UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
+_NEVER = dt.datetime.max.replace(tzinfo=dt.UTC)  # an undated paper coined nothing first
 
 
 @dataclass
@@ -114,7 +116,7 @@ def search(
         except ModelUnavailable as exc:
             res.semantic_error = str(exc)
     res.ids = fuse(matches, nearest)
-    res.exact = _exact_title(q)
+    res.exact = _named(q)
     if res.exact is not None:
         res.ids = [res.exact] + [i for i in res.ids if i != res.exact]
     if res.sort == "date":  # no paper has all the words: the relevant ones, newest first
@@ -305,15 +307,27 @@ def newest_by_any(authors: Sequence[str], codes: Sequence[str], limit: int) -> l
     return sorted(rows, key=lambda p: (p.published or _UNDATED, p.pk), reverse=True)[:limit]
 
 
-def _exact_title(q: Query) -> int | None:
-    """The paper whose title is exactly the query (case, accents and punctuation aside)."""
+def _named(q: Query) -> int | None:
+    """The paper the query names (case, accents and punctuation aside): the one whose whole
+    title it is, else the one whose title's name before the colon it is ("MinerU2.5" for
+    "MinerU2.5: ..."); of several of those, the first published, which coined the name."""
     wanted = words(q.text)
-    if q.has_filters or not 2 <= len(wanted) <= 40:
+    if q.has_filters or not 1 <= len(wanted) <= 40:
         return None
     titles = Paper.objects.filter(id__in=lexical.title_candidates(wanted)).values_list(
-        "id", "title"
+        "id", "title", "published"
     )
-    return next((pk for pk, title in titles if words(title) == wanted), None)
+    typed = " ".join(q.text.split()).casefold()
+    named = []
+    for pk, title, published in titles:
+        if len(wanted) >= 2 and words(title) == wanted:
+            return pk
+        head, colon, _ = title.partition(":")
+        if colon and words(head) == wanted:
+            # As typed first: "ILLUME+" is not "ILLUME", though their words are the same.
+            as_typed = " ".join(head.split()).casefold() == typed
+            named.append((not as_typed, published or _NEVER, pk))
+    return min(named)[2] if named else None
 
 
 def _by_date(ids: list[int]) -> list[int]:

@@ -43,8 +43,8 @@ class KeywordEngine(Protocol):
         ...
 
     def title_candidates(self, words: list[str]) -> list[int]:
-        """Papers whose title may be exactly ``words`` (at least one): a superset that the
-        caller compares with the titles."""
+        """Papers whose title, or its name before the colon, may be exactly ``words`` (at least
+        one): a superset that the caller compares with the titles."""
         ...
 
     def newest_of_any(

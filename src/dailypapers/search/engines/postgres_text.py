@@ -239,12 +239,15 @@ def newest_of_any(authors: list[list[str]], categories: list[str], limit: int) -
 
 
 def exact_title(words: list[str]) -> list[int]:
-    """Visible papers whose title has exactly these words (an index probe)."""
+    """Visible papers whose title, or its name before the colon, has exactly these words (two
+    index probes)."""
+    key = " ".join(words)
     sql = (
-        f"SELECT p.id FROM {PAPER} p WHERE search_title_key(p.title) = %s AND p.hidden = %s "
-        "LIMIT 10"
+        f"SELECT p.id FROM {PAPER} p WHERE p.hidden = %s AND (search_title_key(p.title) = %s "
+        "OR (strpos(p.title, ':') > 0 AND search_title_key(split_part(p.title, ':', 1)) = %s)) "
+        "LIMIT 50"
     )
-    return [pk for (pk,) in _fetch(sql, [" ".join(words), False])]
+    return [pk for (pk,) in _fetch(sql, [False, key, key])]
 
 
 # --- upkeep ------------------------------------------------------------------------------------
