@@ -67,24 +67,9 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
     assert imported.returncode == 0, imported.stderr
     assert "read 1, created 1, updated 0, unchanged 0, skipped 0, featured 1" in imported.stdout
 
-    port = free_port()
-    server = subprocess.Popen(
-        [CLI, "up", "--port", str(port), "--workers", "1"],
-        env=home,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server, base = _serve(home)
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                status, html = get(base + "/")
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("dailypapers up did not start serving")
+        status, html = get(base + "/")
         assert status == 200 and "Why Language Models Hallucinate" in html
         assert get(base + "/papers/2509.04664")[0] == 200
         assert get(base + "/search?q=hallucinate")[0] == 200  # loads onnxruntime, tantivy
@@ -105,7 +90,7 @@ def test_import_then_up_serves_the_imported_day(home, tmp_path):
     # until gunicorn killed them after its 30 s graceful timeout.
     assert time.monotonic() - stopping < 20, out[-2000:]
     assert "terminate called" not in out and "SIGABRT" not in out and "SIGKILL" not in out
-    assert f"dailypapers on http://127.0.0.1:{port}/" in out
+    assert f"dailypapers on {base}/" in out
     # a new site: up says what runs at once, the first harvest included; the scheduler does it
     assert "Running scheduled jobs missed so far: sync-today (a first sync of " in out
     assert f"{OFFLINE}: their daily lists of the last 30 days, newest first" in out

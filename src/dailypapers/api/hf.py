@@ -5,14 +5,16 @@ a client written for huggingface.co works against this site by changing its base
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 from ninja.errors import HttpError
 
 from dailypapers.feed import paging, periods
 from dailypapers.feed import selectors as feed
+from dailypapers.papers.models import Paper
 from dailypapers.search import selectors as search
 
 from . import cursors, shapes
@@ -62,7 +64,7 @@ def daily_papers(
     if submitter and not (date or week or month):
         # A submitter's papers, every day: Hugging Face does not narrow them to the latest day.
         rows = feed.listing(dt.date.min, dt.date.max, _SORTS[sort], submitter=submitter)
-        return [shapes.hf_daily(i) for i in shapes.items(list(rows[p * limit : (p + 1) * limit]))]
+        return _page(rows, p, limit)
     try:
         period = feed.period_of(date, week, month)
     except periods.BadPeriod as exc:
@@ -71,11 +73,18 @@ def daily_papers(
         return []
     if period.kind == "date":
         rows = feed.listing(period.start, period.end, _SORTS[sort], submitter=submitter)
-        page = list(rows[p * limit : (p + 1) * limit])
-        return [shapes.hf_daily(i) for i in shapes.items(page, period.start, period.end)]
+        return _page(rows, p, limit, period)
     start, end = hf_window(period)
-    rows = feed.published_in(start, end, _SORTS[sort], submitter=submitter)
-    return [shapes.hf_daily(i) for i in shapes.items(list(rows[p * limit : (p + 1) * limit]))]
+    return _page(feed.published_in(start, end, _SORTS[sort], submitter=submitter), p, limit)
+
+
+def _page(
+    rows: QuerySet[Paper], p: int, limit: int, day: periods.Period | None = None
+) -> list[dict[str, Any]]:
+    """Page ``p`` of ``rows`` as daily-papers items; with the featurings of ``day`` only."""
+    page = list(rows[p * limit : (p + 1) * limit])
+    start, end = (day.start, day.end) if day else (None, None)
+    return [shapes.hf_daily(i) for i in shapes.items(page, start, end)]
 
 
 @router.get("/papers/search", response={200: list[HfDailyPaper], **READ_ERRORS})
