@@ -82,6 +82,15 @@ def test_a_bad_number_is_named_in_the_error(tmp_path, name, value, message):
     assert message in settings_of(env, "settings.DEBUG", ok=False)
 
 
+@pytest.mark.parametrize(
+    "value", ["huggingface.co", "https://huggingface.co, ftp://papers.example.org", "https://"]
+)
+def test_an_upstream_that_is_no_address_is_named_in_the_error(tmp_path, value):
+    env = {"DAILYPAPERS_HOME": str(tmp_path), "SECRET_KEY": "k", "DAILYPAPERS_UPSTREAMS": value}
+    said = settings_of(env, "settings.DEBUG", ok=False)
+    assert "DAILYPAPERS_UPSTREAMS: each upstream is an http(s) address" in said
+
+
 def test_the_environment_is_read_in_settings_only():
     """So that one file holds every setting; tests/test_docs.py checks they are documented."""
     readers = {"settings.py", "infra/environment.py", "infra/home.py"}

@@ -10,7 +10,7 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
 from dailypapers.infra import home
-from dailypapers.infra.environment import env_bool, env_list, env_number, env_rate
+from dailypapers.infra.environment import env_bool, env_list, env_number, env_rate, env_urls
 
 # The data folder: SQLite file, indexes, outgoing mail, generated secret key.
 HOME = home.location()
@@ -310,9 +310,7 @@ DAILYPAPERS_OAI_BACKFILL_DAYS = env_number("DAILYPAPERS_OAI_BACKFILL_DAYS", 30, 
 
 # Upstreams: sites whose daily lists this one follows (Hugging Face's /api/daily_papers, which
 # another dailypapers site serves too). Comma-separated base addresses; empty follows none.
-DAILYPAPERS_UPSTREAMS = [
-    url.rstrip("/") for url in env_list("DAILYPAPERS_UPSTREAMS", "https://huggingface.co")
-]
+DAILYPAPERS_UPSTREAMS = env_urls("DAILYPAPERS_UPSTREAMS", "https://huggingface.co")
 # Seconds between two requests to one upstream, installation-wide.
 DAILYPAPERS_UPSTREAM_INTERVAL = env_number("DAILYPAPERS_UPSTREAM_INTERVAL", 1, 0, 3600, float)
 DAILYPAPERS_UPSTREAM_TIMEOUT = env_number("DAILYPAPERS_UPSTREAM_TIMEOUT", 30, 1, 3600, float)

@@ -7,6 +7,7 @@ of NAME) and the rest of the code reads ``django.conf.settings``.
 
 import os
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -42,3 +43,17 @@ def env_rate(name: str, default: str) -> str:
 
 def env_list(name: str, default: str = "", sep: str = ",") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(sep) if item.strip()]
+
+
+def env_urls(name: str, default: str = "") -> list[str]:
+    """Comma-separated http(s) base addresses, without a final slash; a clear error otherwise
+    (an address without its scheme would fail at every request, long after the start)."""
+    urls = [url.rstrip("/") for url in env_list(name, default)]
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ImproperlyConfigured(
+                f"{name}: each upstream is an http(s) address such as https://huggingface.co, "
+                f"not {url!r}"
+            )
+    return urls
